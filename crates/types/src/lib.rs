@@ -20,6 +20,7 @@ pub mod data;
 pub mod enums;
 pub mod key;
 pub mod node;
+pub mod samples;
 pub mod topics;
 
 pub use codec::{decode, decode_body, encode, encode_body, DecodeError, Encapsulation};
