@@ -182,9 +182,11 @@ int run_golden(const std::string& dir)
     int files = 0;
     for (const auto& type_name : all_type_names())
     {
-        std::unique_ptr<dds::TopicDataType> type(make_pubsub_type(type_name));
         for (const std::string variant : {"default", "full"})
         {
+            // A fresh PubSubType per value: getKey() serializes the key into a
+            // buffer kept by the type, whose alignment padding is never rewritten.
+            std::unique_ptr<dds::TopicDataType> type(make_pubsub_type(type_name));
             Sample sample(*type);
             if (variant == "full")
             {
@@ -202,7 +204,8 @@ int run_golden(const std::string& dir)
                 {
                     throw Fatal(EXIT_FAILED, "getKey failed for " + type_name);
                 }
-                std::string text = to_hex(handle.value, 16) + "\n";
+                const auto& value = handle.value;
+                std::string text = to_hex(static_cast<const uint8_t*>(value), 16) + "\n";
                 write_file(base + ".keyhash", text.data(), text.size());
                 ++files;
             }

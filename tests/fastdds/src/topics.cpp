@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <sys/statvfs.h>
 
 #include <fastcdr/exceptions/Exception.h>
 #include <fastdds/dds/domain/DomainParticipantFactory.hpp>
@@ -183,7 +184,7 @@ std::vector<uint8_t> serialize_payload(dds::TopicDataType& type, void* data)
     SerializedPayload_t payload(size);
     if (!type.serialize(data, &payload))
     {
-        throw Fatal(EXIT_FAILED, "cannot serialize a " + type.getName() + " sample");
+        throw Fatal(EXIT_FAILED, std::string("cannot serialize a ") + type.getName() + " sample");
     }
     return std::vector<uint8_t>(payload.data, payload.data + payload.length);
 }
@@ -208,7 +209,7 @@ bool deserialize_payload(dds::TopicDataType& type, const std::vector<uint8_t>& b
     {
         if (!type.deserialize(&payload, data))
         {
-            error = "the payload is truncated for a " + type.getName();
+            error = std::string("the payload is truncated for a ") + type.getName();
             return false;
         }
     }
@@ -225,16 +226,48 @@ bool deserialize_payload(dds::TopicDataType& type, const std::vector<uint8_t>& b
     return true;
 }
 
+static dds::TopicDataType* pubsub_type_of_topic(const std::string& topic)
+{
+    dds::TopicDataType* type = make_pubsub_type(type_of_topic(topic));
+    if (type == nullptr)
+    {
+        throw usage_error("unknown topic '" + topic + "'");
+    }
+    return type;
+}
+
+void report_take_error(dds::DataReader* reader, const std::exception& e)
+{
+    diag("error: cannot take a sample on " + reader->get_topicdescription()->get_name() + ": " + e.what());
+}
+
+TakeAllListener::TakeAllListener(const std::string& topic, Notifier& notifier, Callback callback)
+    : type_(pubsub_type_of_topic(topic))
+    , sample_(*type_)
+    , notifier_(notifier)
+    , callback_(std::move(callback))
+{
+}
+
 void TakeAllListener::on_data_available(dds::DataReader* reader)
 {
     std::lock_guard<std::mutex> lock(take_mutex_);
     dds::SampleInfo info;
-    while (reader->take_next_sample(sample_.get(), &info) == ReturnCode_t::RETCODE_OK)
+    try
     {
-        if (info.valid_data)
+        while (reader->take_next_sample(sample_.get(), &info) == ReturnCode_t::RETCODE_OK)
         {
-            callback_(sample_.get(), info);
+            if (info.valid_data)
+            {
+                callback_(sample_.get(), *type_);
+            }
         }
+    }
+    catch (const std::exception& e)
+    {
+        // The generated deserializer throws on some malformed payloads (e.g. a
+        // boolean that is neither 0 nor 1); never let that escape into Fast DDS.
+        report_take_error(reader, e);
     }
     notifier_.notify();
 }
@@ -254,6 +287,48 @@ uint32_t domain_id_from_env()
     return static_cast<uint32_t>(*value);
 }
 
+// Transports: Fast DDS's usual pair, UDPv4 + shared memory, declared explicitly so
+// that large samples (1 MB benchmark samples, 16 MB models) flow without losses:
+// - UDP socket buffers of 4 MiB (the kernel caps them at net.core.{r,w}mem_max),
+//   so that the burst of 64 KB fragments of a large sample is not dropped by the
+//   receiving socket (which costs a NACK round trip of repair);
+// - a 32 MiB shared-memory segment instead of 512 KiB, so that the fragments of a
+//   large sample do not overwrite each other in the writer's segment. The bigger
+//   segment is used only when /dev/shm has ample room (it is a sparse file, but a
+//   full tmpfs would make the middleware crash on first touch of a page).
+// SUSTAINML_FASTDDS_TRANSPORT=udp keeps only UDPv4, which is what a peer of another
+// vendor sees; any other value than 'default' or 'udp' is refused.
+static void configure_transports(dds::DomainParticipantQos& qos)
+{
+    constexpr uint32_t SOCKET_BUFFER = 4u << 20;
+    constexpr uint32_t SHM_SEGMENT = 32u << 20;
+    constexpr unsigned long long SHM_MIN_FREE = 8ull * SHM_SEGMENT;
+
+    const char* env = std::getenv("SUSTAINML_FASTDDS_TRANSPORT");
+    std::string kind = env ? env : "default";
+    if (kind != "default" && kind != "udp" && !kind.empty())
+    {
+        throw usage_error("SUSTAINML_FASTDDS_TRANSPORT='" + kind + "' is not 'default' or 'udp'");
+    }
+
+    qos.transport().use_builtin_transports = false;
+    if (kind != "udp")
+    {
+        auto shm = std::make_shared<eprosima::fastdds::rtps::SharedMemTransportDescriptor>();
+        struct statvfs fs;
+        if (statvfs("/dev/shm", &fs) == 0 &&
+                static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize >= SHM_MIN_FREE)
+        {
+            shm->segment_size(SHM_SEGMENT);
+        }
+        qos.transport().user_transports.push_back(shm);
+    }
+    auto udp = std::make_shared<eprosima::fastdds::rtps::UDPv4TransportDescriptor>();
+    udp->sendBufferSize = SOCKET_BUFFER;
+    udp->receiveBufferSize = SOCKET_BUFFER;
+    qos.transport().user_transports.push_back(udp);
+}
+
 Participant::Participant()
 {
     uint32_t domain = domain_id_from_env();
@@ -261,20 +336,7 @@ Participant::Participant()
     dds::DomainParticipantQos qos = dds::PARTICIPANT_QOS_DEFAULT;
     qos.name("FASTDDS_PEER");
 
-    // SUSTAINML_FASTDDS_TRANSPORT=udp keeps only UDPv4 (what another vendor sees);
-    // the default is Fast DDS's builtin UDPv4 + shared memory.
-    const char* transport = std::getenv("SUSTAINML_FASTDDS_TRANSPORT");
-    std::string kind = transport ? transport : "default";
-    if (kind == "udp")
-    {
-        qos.transport().use_builtin_transports = false;
-        qos.transport().user_transports.push_back(
-            std::make_shared<eprosima::fastdds::rtps::UDPv4TransportDescriptor>());
-    }
-    else if (kind != "default" && !kind.empty())
-    {
-        throw usage_error("SUSTAINML_FASTDDS_TRANSPORT='" + kind + "' is not 'udp' or 'default'");
-    }
+    configure_transports(qos);
 
     participant_ = dds::DomainParticipantFactory::get_instance()->create_participant(domain, qos);
     if (participant_ == nullptr)

@@ -160,18 +160,14 @@ private:
 };
 
 // Takes every available sample of a reader and passes the valid ones to a callback
-// (on the middleware's thread); also forwards match events to a Notifier.
+// (on the middleware's thread); also forwards match events to a Notifier. It owns its
+// own instance of the PubSubType, so it does not depend on the participant's.
 class TakeAllListener : public dds::DataReaderListener
 {
 public:
-    using Callback = std::function<void(void* data, const dds::SampleInfo& info)>;
+    using Callback = std::function<void(void* data, dds::TopicDataType& type)>;
 
-    TakeAllListener(dds::TopicDataType& type, Notifier& notifier, Callback callback)
-        : sample_(type)
-        , notifier_(notifier)
-        , callback_(std::move(callback))
-    {
-    }
+    TakeAllListener(const std::string& topic, Notifier& notifier, Callback callback);
 
     void on_data_available(dds::DataReader* reader) override;
 
@@ -182,10 +178,14 @@ public:
 
 private:
     std::mutex take_mutex_;
+    std::unique_ptr<dds::TopicDataType> type_;
     Sample sample_;
     Notifier& notifier_;
     Callback callback_;
 };
+
+// Reports on stderr an exception thrown while taking a sample (malformed payload).
+void report_take_error(dds::DataReader* reader, const std::exception& e);
 
 // Domain id from SUSTAINML_DOMAIN_ID (default 0); throws a usage error if invalid.
 uint32_t domain_id_from_env();

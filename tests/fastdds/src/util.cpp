@@ -103,6 +103,13 @@ std::optional<double> parse_seconds(const std::string& text)
     return value;
 }
 
+std::string seconds_text(double seconds)
+{
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", seconds);
+    return text;
+}
+
 Options::Options(const std::vector<std::string>& args, const std::vector<std::string>& known,
         const std::string& command)
     : command_(command)

@@ -58,6 +58,8 @@ std::optional<std::vector<uint8_t>> from_hex(const std::string& text, std::strin
 std::optional<int64_t> parse_int(const std::string& text, int64_t min, int64_t max);
 // Strict non-negative decimal number of seconds (fractions allowed).
 std::optional<double> parse_seconds(const std::string& text);
+// A number of seconds for messages: "30", "0.5".
+std::string seconds_text(double seconds);
 
 // Options of one subcommand: `--name value` pairs. Unknown or repeated options and
 // missing values are usage errors.

@@ -1,0 +1,406 @@
+//! Large model payloads: `MLModelImpl.raw_model` beside DDS.
+//!
+//! rustdds fragments samples into 256-byte pieces: a 1 MB sample takes about 9 ms one
+//! way and samples of several megabytes can stall. So a model whose `raw_model` is larger
+//! than [`BlobConfig::inline_max`] (64 KiB by default) is carried like this:
+//!
+//! 1. The writer moves the bytes into its participant's [`BlobStore`] (no copy) and
+//!    serves them on a TCP port it opens on every interface.
+//! 2. The DDS sample goes out with `raw_model` empty and a descriptor spliced into the
+//!    front of its `extra_data` JSON object: `{"sustainml_rs_raw_model":{"id":…,
+//!    "size":…,"endpoints":["10.0.0.2:40123",…],"layout":…},` followed by the original
+//!    object's members. It is still valid JSON, so Fast DDS peers receive an ordinary
+//!    MLModelImpl (with `model`/`model_path` set as usual, but no inline bytes).
+//! 3. Our subscriber sees the descriptor, fetches the bytes from the first endpoint that
+//!    has them, puts them back into `raw_model` and restores `extra_data` to the exact
+//!    original bytes, before the sample is handed to the application. If no endpoint
+//!    answers within [`BlobConfig::fetch_timeout`], the sample is dropped with a warning.
+//!
+//! The store keeps the latest payload per task and at most [`BlobConfig::cache_bytes`]
+//! bytes, evicting the oldest, like a keep-last history. A payload is an `Arc`, so
+//! serving it to several readers costs no copy. Small models, and models whose
+//! `extra_data` is not a JSON object (there is nowhere to put the descriptor), go
+//! inline as before.
+//!
+//! The descriptor names a transport by its endpoints, so a same-host fast path (shared
+//! memory) can be added as another kind of endpoint without changing the wire format.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sustainml_types::{MLModelImpl, TaskIdImpl};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use uuid::Uuid;
+
+/// The JSON member that carries the descriptor.
+pub const DESCRIPTOR_KEY: &str = "sustainml_rs_raw_model";
+
+/// How large payloads are carried.
+#[derive(Debug, Clone)]
+pub struct BlobConfig {
+    /// Payloads up to this size go inline in the DDS sample.
+    pub inline_max: usize,
+    /// The most bytes the store keeps for readers.
+    pub cache_bytes: usize,
+    /// The largest payload a reader accepts.
+    pub max_payload: usize,
+    /// How long a reader tries to fetch one payload.
+    pub fetch_timeout: Duration,
+}
+
+impl Default for BlobConfig {
+    fn default() -> Self {
+        Self {
+            inline_max: 64 * 1024,
+            cache_bytes: 1 << 30,
+            max_payload: 1 << 30,
+            fetch_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a payload is and how to put the sample back together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Descriptor {
+    id: Uuid,
+    size: u64,
+    endpoints: Vec<SocketAddr>,
+    layout: Layout,
+}
+
+/// How the original `extra_data` relates to the spliced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Layout {
+    /// `extra_data` was empty.
+    Empty,
+    /// It was an object with no members; no comma follows the descriptor.
+    Object,
+    /// It was an object with members; a comma follows the descriptor.
+    ObjectComma,
+}
+
+const PREFIX: &str = "{\"sustainml_rs_raw_model\":";
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_id: HashMap<Uuid, (TaskIdImpl, Arc<Vec<u8>>)>,
+    by_task: HashMap<TaskIdImpl, Uuid>,
+    order: VecDeque<Uuid>,
+    bytes: usize,
+}
+
+/// Payloads this participant serves, and the server that serves them.
+#[derive(Debug)]
+pub struct BlobStore {
+    config: BlobConfig,
+    entries: Mutex<Entries>,
+    server: tokio::sync::OnceCell<Vec<SocketAddr>>,
+}
+
+impl BlobStore {
+    pub(crate) fn new(config: BlobConfig) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            entries: Mutex::new(Entries::default()),
+            server: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn insert(&self, task: TaskIdImpl, bytes: Vec<u8>) -> Uuid {
+        let id = Uuid::new_v4();
+        let mut e = self.lock();
+        if let Some(old) = e.by_task.insert(task, id) {
+            if let Some((_, b)) = e.by_id.remove(&old) {
+                e.bytes -= b.len();
+            }
+        }
+        e.bytes += bytes.len();
+        e.by_id.insert(id, (task, Arc::new(bytes)));
+        e.order.push_back(id);
+        while e.bytes > self.config.cache_bytes && e.order.len() > 1 {
+            let Some(oldest) = e.order.pop_front() else { break };
+            if let Some((t, b)) = e.by_id.remove(&oldest) {
+                e.bytes -= b.len();
+                if e.by_task.get(&t) == Some(&oldest) {
+                    e.by_task.remove(&t);
+                }
+            }
+        }
+        let Entries { order, by_id, .. } = &mut *e;
+        order.retain(|i| by_id.contains_key(i));
+        id
+    }
+
+    fn get(&self, id: &Uuid) -> Option<Arc<Vec<u8>>> {
+        self.lock().by_id.get(id).map(|(_, b)| Arc::clone(b))
+    }
+
+    /// Starts the server on first use; returns the endpoints to advertise.
+    async fn endpoints(self: &Arc<Self>) -> Result<Vec<SocketAddr>, String> {
+        let store = Arc::clone(self);
+        self.server
+            .get_or_try_init(|| async move {
+                let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+                    .await
+                    .map_err(|e| format!("cannot open the payload server: {e}"))?;
+                let port = listener
+                    .local_addr()
+                    .map_err(|e| format!("payload server address: {e}"))?
+                    .port();
+                let weak = Arc::downgrade(&store);
+                tokio::spawn(async move {
+                    while let Ok((conn, _)) = listener.accept().await {
+                        let Some(store) = weak.upgrade() else { break };
+                        tokio::spawn(async move {
+                            if let Err(e) = serve(&store, conn).await {
+                                tracing::debug!("payload request failed: {e}");
+                            }
+                        });
+                    }
+                });
+                Ok(advertised_addresses(port))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Every IPv4 address of this host, non-loopback first (they work from other hosts),
+/// loopback last.
+fn advertised_addresses(port: u16) -> Vec<SocketAddr> {
+    let mut addrs: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .map(|ifs| ifs.into_iter().map(|i| i.ip()).filter(IpAddr::is_ipv4).collect())
+        .unwrap_or_default();
+    addrs.sort_by_key(IpAddr::is_loopback);
+    addrs.dedup();
+    if addrs.is_empty() {
+        addrs.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect()
+}
+
+// Protocol: the client sends the 16-byte id; the server answers one status byte
+// (0 = found, 1 = unknown), then for 0 the length (u64 LE) and the bytes.
+async fn serve(store: &BlobStore, mut conn: TcpStream) -> std::io::Result<()> {
+    conn.set_nodelay(true)?;
+    let mut id = [0u8; 16];
+    conn.read_exact(&mut id).await?;
+    match store.get(&Uuid::from_bytes(id)) {
+        Some(bytes) => {
+            let mut head = [0u8; 9];
+            head[1..].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+            conn.write_all(&head).await?;
+            conn.write_all(&bytes).await?;
+        }
+        None => conn.write_all(&[1]).await?,
+    }
+    conn.shutdown().await
+}
+
+async fn fetch_from(addr: SocketAddr, d: &Descriptor, max: usize) -> Result<Vec<u8>, String> {
+    let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("{addr}: {e}"))?;
+    conn.set_nodelay(true).map_err(|e| format!("{addr}: {e}"))?;
+    conn.write_all(d.id.as_bytes()).await.map_err(|e| format!("{addr}: {e}"))?;
+    let mut status = [0u8; 1];
+    conn.read_exact(&mut status).await.map_err(|e| format!("{addr}: {e}"))?;
+    if status[0] != 0 {
+        return Err(format!("{addr}: payload {} is no longer held there", d.id));
+    }
+    let mut len = [0u8; 8];
+    conn.read_exact(&mut len).await.map_err(|e| format!("{addr}: {e}"))?;
+    let len = u64::from_le_bytes(len);
+    if len != d.size {
+        return Err(format!("{addr}: served {len} bytes, the descriptor says {}", d.size));
+    }
+    let len = usize::try_from(len).ok().filter(|l| *l <= max).ok_or_else(|| {
+        format!("payload of {len} bytes is larger than the {max}-byte limit")
+    })?;
+    let mut bytes = vec![0u8; len];
+    conn.read_exact(&mut bytes).await.map_err(|e| format!("{addr}: {e}"))?;
+    Ok(bytes)
+}
+
+/// Splices `descriptor` into `extra`; `None` if `extra` is not empty and not a JSON
+/// object.
+fn splice(extra: &[u8], descriptor: &Descriptor) -> Option<Vec<u8>> {
+    let first = extra.iter().position(|b| !b.is_ascii_whitespace());
+    let layout = match first {
+        None if extra.is_empty() => Layout::Empty,
+        None => return None,
+        Some(i) if extra[i] == b'{' && i == 0 => {
+            let after = extra[1..].iter().find(|b| !b.is_ascii_whitespace());
+            if after == Some(&b'}') {
+                Layout::Object
+            } else {
+                Layout::ObjectComma
+            }
+        }
+        Some(_) => return None,
+    };
+    let descriptor = Descriptor {
+        layout,
+        ..descriptor.clone()
+    };
+    let json = serde_json::to_vec(&descriptor).ok()?;
+    let mut out = Vec::with_capacity(PREFIX.len() + json.len() + extra.len() + 2);
+    out.extend_from_slice(PREFIX.as_bytes());
+    out.extend_from_slice(&json);
+    match layout {
+        Layout::Empty => out.push(b'}'),
+        Layout::Object => out.extend_from_slice(&extra[1..]),
+        Layout::ObjectComma => {
+            out.push(b',');
+            out.extend_from_slice(&extra[1..]);
+        }
+    }
+    Some(out)
+}
+
+/// Finds a descriptor at the front of `extra`; returns it and the original bytes.
+fn unsplice(extra: &[u8]) -> Option<Result<(Descriptor, Vec<u8>), String>> {
+    let rest = extra.strip_prefix(PREFIX.as_bytes())?;
+    let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Descriptor>();
+    let descriptor = match stream.next() {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return Some(Err(format!("bad {DESCRIPTOR_KEY} descriptor: {e}"))),
+        None => return Some(Err(format!("empty {DESCRIPTOR_KEY} descriptor"))),
+    };
+    let tail = &rest[stream.byte_offset()..];
+    let original = match descriptor.layout {
+        Layout::Empty => Vec::new(),
+        Layout::Object => [b"{".as_slice(), tail].concat(),
+        Layout::ObjectComma => match tail.strip_prefix(b",") {
+            Some(t) => [b"{".as_slice(), t].concat(),
+            None => return Some(Err(format!("{DESCRIPTOR_KEY}: no comma after the descriptor"))),
+        },
+    };
+    Some(Ok((descriptor, original)))
+}
+
+/// Moves a large `raw_model` into the store and leaves a descriptor in its place.
+pub(crate) async fn detach(store: &Arc<BlobStore>, model: &mut MLModelImpl) -> Result<(), String> {
+    if model.raw_model.len() <= store.config.inline_max {
+        return Ok(());
+    }
+    let placeholder = Descriptor {
+        id: Uuid::nil(),
+        size: model.raw_model.len() as u64,
+        endpoints: Vec::new(),
+        layout: Layout::Empty,
+    };
+    if splice(&model.extra_data, &placeholder).is_none() {
+        tracing::warn!(
+            task = %model.task_id,
+            bytes = model.raw_model.len(),
+            "extra_data is not a JSON object: sending raw_model inline (slow for large models)"
+        );
+        return Ok(());
+    }
+    let endpoints = store.endpoints().await?;
+    let bytes = std::mem::take(&mut model.raw_model);
+    let descriptor = Descriptor {
+        id: store.insert(model.task_id, bytes),
+        endpoints,
+        ..placeholder
+    };
+    if let Some(extra) = splice(&model.extra_data, &descriptor) {
+        model.extra_data = extra;
+    }
+    Ok(())
+}
+
+/// Fetches the payload a descriptor points to and restores the model; a model without
+/// a descriptor is left as it is.
+pub(crate) async fn attach(store: &BlobStore, model: &mut MLModelImpl) -> Result<(), String> {
+    let Some(found) = unsplice(&model.extra_data) else {
+        return Ok(());
+    };
+    let (descriptor, original) = found?;
+    let max = store.config.max_payload;
+    let fetch = async {
+        let mut errors = Vec::new();
+        for addr in &descriptor.endpoints {
+            match fetch_from(*addr, &descriptor, max).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) => errors.push(e),
+            }
+        }
+        Err(if errors.is_empty() {
+            "the descriptor lists no endpoint".to_owned()
+        } else {
+            errors.join("; ")
+        })
+    };
+    let bytes = tokio::time::timeout(store.config.fetch_timeout, fetch)
+        .await
+        .map_err(|_| format!("no endpoint delivered it within {:?}", store.config.fetch_timeout))??;
+    model.raw_model = bytes;
+    model.extra_data = original;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor() -> Descriptor {
+        Descriptor {
+            id: Uuid::from_u128(7),
+            size: 100,
+            endpoints: vec!["127.0.0.1:9".parse().expect("addr")],
+            layout: Layout::Empty,
+        }
+    }
+
+    #[test]
+    fn splicing_keeps_valid_json_and_restores_exact_bytes() {
+        for original in [&b""[..], b"{}", b"{ }", br#"{"a":1,"b":[2]}"#, b"{\n \"x\": true}\n"] {
+            let spliced = splice(original, &descriptor()).expect("object");
+            let json: serde_json::Value = serde_json::from_slice(&spliced).expect("valid JSON");
+            assert!(json.get(DESCRIPTOR_KEY).is_some());
+            let (d, back) = unsplice(&spliced).expect("found").expect("parsed");
+            assert_eq!(d.id, descriptor().id);
+            assert_eq!(back, original, "{}", String::from_utf8_lossy(original));
+        }
+    }
+
+    #[test]
+    fn non_objects_are_not_spliced() {
+        for original in [&b"[1,2]"[..], b"not json", b" {}", b"  "] {
+            assert!(splice(original, &descriptor()).is_none());
+        }
+        assert!(unsplice(br#"{"a":1}"#).is_none());
+    }
+
+    #[test]
+    fn a_broken_descriptor_is_an_error() {
+        let text = format!("{PREFIX}{{\"id\":3}}}}");
+        let err = unsplice(text.as_bytes()).expect("found").expect_err("broken");
+        assert!(err.contains(DESCRIPTOR_KEY), "{err}");
+    }
+
+    #[test]
+    fn store_keeps_latest_per_task_and_respects_its_byte_limit() {
+        let store = BlobStore::new(BlobConfig {
+            cache_bytes: 250,
+            ..BlobConfig::default()
+        });
+        let t1 = TaskIdImpl::new(1, 1);
+        let a = store.insert(t1, vec![0; 100]);
+        let b = store.insert(t1, vec![1; 100]);
+        assert!(store.get(&a).is_none(), "replaced by the newer payload of the same task");
+        let c = store.insert(TaskIdImpl::new(2, 1), vec![2; 100]);
+        let d = store.insert(TaskIdImpl::new(3, 1), vec![3; 100]);
+        assert!(store.get(&b).is_none(), "oldest evicted over the byte limit");
+        assert!(store.get(&c).is_some() && store.get(&d).is_some());
+    }
+}

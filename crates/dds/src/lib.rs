@@ -1,0 +1,34 @@
+//! The DDS layer of sustainml-rs: the only crate that touches rustdds.
+//!
+//! - [`Participant`]: one DDS participant on the domain from `SUSTAINML_DOMAIN_ID`
+//!   (default 0; a bad value is an error), optionally restricted to some interfaces.
+//! - [`Publisher`] / [`Subscriber`]: typed, async (tokio) writers and readers for any
+//!   [`WireType`](sustainml_types::WireType), with the SustainML QoS set explicitly
+//!   ([`qos`]). A sample that does not decode is dropped with one warning naming the
+//!   topic and the writer, and counted; it never stops the reader.
+//! - [`Requester`] / [`Replier`]: the configuration service over `sustainml/request` and
+//!   `sustainml/response`, correlated by (`node_id`, `transaction_id`), with a timeout on
+//!   every request.
+//! - [`blob`]: large `MLModelImpl.raw_model` payloads travel beside DDS, so that a 64 MB
+//!   model does not go through rustdds's 256-byte fragments (see `docs/large-payloads.md`).
+//! - [`logging`]: `tracing` setup with rustdds's `log` output bridged in and quiet.
+//!
+//! User code above this crate never sees a rustdds type.
+#![warn(missing_docs)]
+
+mod adapter;
+pub mod blob;
+mod domain;
+mod error;
+pub mod logging;
+mod participant;
+mod pubsub;
+pub mod qos;
+mod rpc;
+
+pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
+pub use error::{Error, Result};
+pub use participant::{Participant, ParticipantBuilder};
+pub use pubsub::{Publisher, Received, Subscriber, WriterId};
+pub use rpc::{Replier, Request, Requester, Responder, RpcError};
+pub use sustainml_types as types;

@@ -1,0 +1,219 @@
+//! One DDS participant and the typed endpoints it creates.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use rustdds::{DomainParticipant, DomainParticipantBuilder, QosPolicies, Topic, TopicKind};
+use sustainml_types::topics::TopicInfo;
+use sustainml_types::WireType;
+
+use crate::blob::{BlobConfig, BlobStore};
+use crate::domain::domain_id_from_env;
+use crate::error::{Error, Result};
+use crate::pubsub::{Publisher, Subscriber};
+use crate::qos;
+
+/// Options for a [`Participant`].
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantBuilder {
+    name: Option<String>,
+    domain: Option<u16>,
+    only_networks: Option<Vec<IpAddr>>,
+    blob: BlobConfig,
+}
+
+impl ParticipantBuilder {
+    /// The participant's name, used in logs (rustdds 0.15 cannot announce a
+    /// participant name in discovery).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The domain; without it, `SUSTAINML_DOMAIN_ID` (default 0) decides.
+    pub fn domain(mut self, domain: u16) -> Self {
+        self.domain = Some(domain);
+        self
+    }
+
+    /// Use only the interfaces with these addresses (default: every interface).
+    pub fn only_networks(mut self, addrs: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.only_networks = Some(addrs.into_iter().collect());
+        self
+    }
+
+    /// How large model payloads are carried (see [`crate::blob`]).
+    pub fn blob_config(mut self, config: BlobConfig) -> Self {
+        self.blob = config;
+        self
+    }
+
+    /// Creates the participant.
+    pub fn build(self) -> Result<Participant> {
+        let domain = match self.domain {
+            Some(d) => d,
+            None => domain_id_from_env()?,
+        };
+        let name = self.name.unwrap_or_else(|| "sustainml".to_owned());
+        let mut builder = DomainParticipantBuilder::new(domain);
+        if let Some(addrs) = self.only_networks {
+            builder = builder.with_only_networks(addrs);
+        }
+        let dp = builder.build().map_err(|e| Error::Create {
+            what: format!("participant {name} on domain {domain}"),
+            reason: e.to_string(),
+        })?;
+        let create = |what: &str, e: &dyn std::fmt::Display| Error::Create {
+            what: what.to_owned(),
+            reason: e.to_string(),
+        };
+        let publisher = dp
+            .create_publisher(&qos::writer())
+            .map_err(|e| create("publisher", &e))?;
+        let subscriber = dp
+            .create_subscriber(&qos::reader())
+            .map_err(|e| create("subscriber", &e))?;
+        tracing::debug!(participant = %name, domain, "participant created");
+        Ok(Participant {
+            inner: Arc::new(Inner {
+                name,
+                domain,
+                topics: Mutex::new(HashMap::new()),
+                blobs: BlobStore::new(self.blob),
+                publisher,
+                subscriber,
+                dp,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    name: String,
+    domain: u16,
+    topics: Mutex<HashMap<String, Topic>>,
+    blobs: Arc<BlobStore>,
+    publisher: rustdds::Publisher,
+    subscriber: rustdds::Subscriber,
+    // Dropped last: the endpoints above belong to it.
+    dp: DomainParticipant,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Participant")
+            .field("name", &self.name)
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A DDS participant. Cheap to clone; the participant closes when the last clone and
+/// every endpoint created from it are dropped.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    inner: Arc<Inner>,
+}
+
+impl Participant {
+    /// Options for a participant.
+    pub fn builder() -> ParticipantBuilder {
+        ParticipantBuilder::default()
+    }
+
+    /// A participant named `name` on the domain from `SUSTAINML_DOMAIN_ID`.
+    pub fn new(name: impl Into<String>) -> Result<Self> {
+        Self::builder().name(name).build()
+    }
+
+    /// The participant's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The domain it is on.
+    pub fn domain(&self) -> u16 {
+        self.inner.domain
+    }
+
+    pub(crate) fn blobs(&self) -> &Arc<BlobStore> {
+        &self.inner.blobs
+    }
+
+    /// The rustdds topic, created once per name.
+    pub(crate) fn topic(&self, info: &TopicInfo) -> Result<Topic> {
+        let mut topics = self.inner.topics.lock().map_err(|_| Error::Closed)?;
+        if let Some(t) = topics.get(info.name) {
+            return Ok(t.clone());
+        }
+        let topic = self
+            .inner
+            .dp
+            .create_topic(
+                info.name.to_owned(),
+                info.type_name.to_owned(),
+                &qos::topic(),
+                TopicKind::WithKey,
+            )
+            .map_err(|e| Error::Create {
+                what: format!("topic {}", info.name),
+                reason: e.to_string(),
+            })?;
+        topics.insert(info.name.to_owned(), topic.clone());
+        Ok(topic)
+    }
+
+    pub(crate) fn rtps_publisher(&self) -> &rustdds::Publisher {
+        &self.inner.publisher
+    }
+
+    pub(crate) fn rtps_subscriber(&self) -> &rustdds::Subscriber {
+        &self.inner.subscriber
+    }
+
+    /// A writer for `topic` with the SustainML QoS. Fails if the topic's type is not `T`.
+    pub fn publisher<T: WireType>(&self, topic: TopicInfo) -> Result<Publisher<T>> {
+        self.publisher_with_qos(topic, qos::writer())
+    }
+
+    /// A writer with other QoS (benchmarks, the request writer).
+    pub fn publisher_with_qos<T: WireType>(
+        &self,
+        topic: TopicInfo,
+        qos: QosPolicies,
+    ) -> Result<Publisher<T>> {
+        check_type::<T>(&topic)?;
+        Publisher::new(self, topic, qos)
+    }
+
+    /// A reader for `topic` with the SustainML QoS. Fails if the topic's type is not `T`.
+    pub fn subscriber<T: WireType>(&self, topic: TopicInfo) -> Result<Subscriber<T>> {
+        self.subscriber_with_qos(topic, qos::reader())
+    }
+
+    /// A reader with other QoS.
+    pub fn subscriber_with_qos<T: WireType>(
+        &self,
+        topic: TopicInfo,
+        qos: QosPolicies,
+    ) -> Result<Subscriber<T>> {
+        check_type::<T>(&topic)?;
+        Subscriber::new(self, topic, qos)
+    }
+}
+
+fn check_type<T: WireType>(topic: &TopicInfo) -> Result<()> {
+    if topic.type_name == T::TYPE_NAME {
+        Ok(())
+    } else {
+        Err(Error::Create {
+            what: format!("endpoint on {}", topic.name),
+            reason: format!(
+                "the topic carries {} but the endpoint is for {}",
+                topic.type_name,
+                T::TYPE_NAME
+            ),
+        })
+    }
+}

@@ -1,0 +1,322 @@
+//! Typed async publishers and subscribers.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::{FutureExt, StreamExt};
+use rustdds::dds::statusevents::{DataReaderStatus, DataWriterStatus, StatusEvented};
+use rustdds::with_key::{DataReaderEventStream, DataReaderStream, DataWriter, Sample};
+use rustdds::{QosPolicies, Timestamp, GUID};
+use sustainml_types::topics::TopicInfo;
+use sustainml_types::{MLModelImpl, WireType};
+
+use crate::adapter::{Incoming, Outgoing, WireAdapter};
+use crate::blob::{self, BlobStore};
+use crate::error::{Error, Result};
+use crate::participant::Participant;
+
+/// How often `wait_for_*` looks at the match count.
+const MATCH_POLL: Duration = Duration::from_millis(5);
+
+/// The writer a sample came from (its RTPS GUID).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WriterId(GUID);
+
+impl fmt::Display for WriterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entity = self.0.entity_id.to_slice();
+        write!(
+            f,
+            "{:?}.{:02x}{:02x}{:02x}{:02x}",
+            self.0.prefix, entity[0], entity[1], entity[2], entity[3]
+        )
+    }
+}
+
+impl fmt::Debug for WriterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WriterId({self})")
+    }
+}
+
+/// A sample and where it came from.
+#[derive(Debug, Clone)]
+pub struct Received<T> {
+    /// The sample.
+    pub value: T,
+    /// Its writer.
+    pub writer: WriterId,
+    /// When the writer wrote it, by the writer's clock.
+    pub source_timestamp: Option<SystemTime>,
+}
+
+fn to_system_time(t: Timestamp) -> SystemTime {
+    let ticks = t.to_ticks();
+    let secs = ticks >> 32;
+    let nanos = ((ticks & 0xffff_ffff) * 1_000_000_000) >> 32;
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(nanos)
+}
+
+/// A typed writer on one topic.
+pub struct Publisher<T: WireType> {
+    writer: DataWriter<Outgoing<T>, WireAdapter<T>>,
+    topic: TopicInfo,
+    matched: Mutex<i64>,
+    blobs: Arc<BlobStore>,
+}
+
+impl<T: WireType> fmt::Debug for Publisher<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publisher").field("topic", &self.topic.name).finish()
+    }
+}
+
+impl<T: WireType> Publisher<T> {
+    pub(crate) fn new(participant: &Participant, topic: TopicInfo, qos: QosPolicies) -> Result<Self> {
+        let rtps_topic = participant.topic(&topic)?;
+        let writer = participant
+            .rtps_publisher()
+            .create_datawriter::<Outgoing<T>, WireAdapter<T>>(&rtps_topic, Some(qos))
+            .map_err(|e| Error::Create {
+                what: format!("writer on {}", topic.name),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            writer,
+            topic,
+            matched: Mutex::new(0),
+            blobs: Arc::clone(participant.blobs()),
+        })
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &TopicInfo {
+        &self.topic
+    }
+
+    /// Writes a sample. A model whose `raw_model` is larger than the inline limit is
+    /// sent through [`crate::blob`]; every other sample goes as it is.
+    pub async fn write(&self, value: T) -> Result<()> {
+        let mut value = value;
+        if let Some(model) = (&mut value as &mut dyn Any).downcast_mut::<MLModelImpl>() {
+            blob::detach(&self.blobs, model)
+                .await
+                .map_err(|reason| Error::Blob {
+                    topic: self.topic.name.to_owned(),
+                    reason,
+                })?;
+        }
+        self.writer
+            .async_write(Outgoing(value), None)
+            .await
+            .map_err(|e| Error::Write {
+                topic: self.topic.name.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Disposes the instance with this key (the reference never does; we use it for
+    /// finished configuration requests).
+    pub fn dispose(&self, key: &T::Key) -> Result<()> {
+        self.writer
+            .dispose(&crate::adapter::InstanceKey::Key(key.clone()), None)
+            .map_err(|e| Error::Write {
+                topic: self.topic.name.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// How many readers are matched now.
+    pub fn matched_readers(&self) -> usize {
+        let mut matched = self.matched.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(status) = self.writer.try_recv_status() {
+            match status {
+                DataWriterStatus::PublicationMatched { current, .. } => {
+                    *matched = i64::from(current.count());
+                }
+                DataWriterStatus::OfferedIncompatibleQos {
+                    reader,
+                    last_policy_id,
+                    ..
+                } => tracing::warn!(
+                    topic = self.topic.name,
+                    ?reader,
+                    ?last_policy_id,
+                    "a reader requested incompatible QoS"
+                ),
+                _ => {}
+            }
+        }
+        usize::try_from(*matched).unwrap_or(0)
+    }
+
+    /// Waits until at least `count` readers are matched.
+    pub async fn wait_for_readers(&self, count: usize, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while self.matched_readers() < count {
+            if Instant::now() >= deadline {
+                return Err(Error::NotMatched {
+                    what: "readers",
+                    topic: self.topic.name.to_owned(),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(MATCH_POLL).await;
+        }
+        Ok(())
+    }
+}
+
+/// A typed reader on one topic.
+pub struct Subscriber<T: WireType> {
+    stream: DataReaderStream<Incoming<T>, WireAdapter<T>>,
+    events: DataReaderEventStream<Incoming<T>, WireAdapter<T>>,
+    topic: TopicInfo,
+    matched: i64,
+    dropped: Arc<AtomicU64>,
+    blobs: Arc<BlobStore>,
+}
+
+impl<T: WireType> fmt::Debug for Subscriber<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("topic", &self.topic.name)
+            .field("dropped", &self.dropped.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl<T: WireType> Subscriber<T> {
+    pub(crate) fn new(participant: &Participant, topic: TopicInfo, qos: QosPolicies) -> Result<Self> {
+        let rtps_topic = participant.topic(&topic)?;
+        let reader = participant
+            .rtps_subscriber()
+            .create_datareader::<Incoming<T>, WireAdapter<T>>(&rtps_topic, Some(qos))
+            .map_err(|e| Error::Create {
+                what: format!("reader on {}", topic.name),
+                reason: e.to_string(),
+            })?;
+        let stream = reader.async_sample_stream();
+        let events = stream.async_event_stream();
+        Ok(Self {
+            stream,
+            events,
+            topic,
+            matched: 0,
+            dropped: Arc::new(AtomicU64::new(0)),
+            blobs: Arc::clone(participant.blobs()),
+        })
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &TopicInfo {
+        &self.topic
+    }
+
+    /// How many samples were dropped because they did not decode (or their large
+    /// payload could not be fetched).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// A shared handle on the dropped-sample counter (for status reports).
+    pub fn dropped_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.dropped)
+    }
+
+    /// The next valid sample. Samples that do not decode are dropped here with one
+    /// warning naming the topic and the writer; disposals are skipped.
+    pub async fn recv(&mut self) -> Result<Received<T>> {
+        loop {
+            let item = self.stream.next().await.ok_or(Error::Closed)?;
+            let sample = match item {
+                Ok(s) => s,
+                Err(e) => {
+                    // rustdds refused the sample before we saw it (e.g. an unknown
+                    // representation identifier): it does not tell us the writer.
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(topic = self.topic.name, error = %e, "dropped a sample rustdds could not read");
+                    continue;
+                }
+            };
+            let info = sample.sample_info();
+            let writer = WriterId(info.writer_guid());
+            let source_timestamp = info.source_timestamp().map(to_system_time);
+            match sample.into_value() {
+                Sample::Value(Incoming::Value(mut value)) => {
+                    if let Some(model) = (&mut value as &mut dyn Any).downcast_mut::<MLModelImpl>() {
+                        if let Err(reason) = blob::attach(&self.blobs, model).await {
+                            self.dropped.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(
+                                topic = self.topic.name,
+                                %writer,
+                                task = %model.task_id,
+                                "dropped a model whose raw_model could not be fetched: {reason}"
+                            );
+                            continue;
+                        }
+                    }
+                    return Ok(Received {
+                        value,
+                        writer,
+                        source_timestamp,
+                    });
+                }
+                Sample::Value(Incoming::Undecodable { len, error }) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        topic = self.topic.name,
+                        %writer,
+                        bytes = len,
+                        "dropped a sample that does not decode: {error}"
+                    );
+                }
+                Sample::Dispose(_) => {
+                    tracing::trace!(topic = self.topic.name, %writer, "instance disposed");
+                }
+            }
+        }
+    }
+
+    /// How many writers are matched now.
+    pub fn matched_writers(&mut self) -> usize {
+        while let Some(Some(status)) = self.events.next().now_or_never() {
+            match status {
+                DataReaderStatus::SubscriptionMatched { current, .. } => {
+                    self.matched = i64::from(current.count());
+                }
+                DataReaderStatus::RequestedIncompatibleQos {
+                    writer,
+                    last_policy_id,
+                    ..
+                } => tracing::warn!(
+                    topic = self.topic.name,
+                    ?writer,
+                    ?last_policy_id,
+                    "a writer offers incompatible QoS"
+                ),
+                _ => {}
+            }
+        }
+        usize::try_from(self.matched).unwrap_or(0)
+    }
+
+    /// Waits until at least `count` writers are matched.
+    pub async fn wait_for_writers(&mut self, count: usize, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while self.matched_writers() < count {
+            if Instant::now() >= deadline {
+                return Err(Error::NotMatched {
+                    what: "writers",
+                    topic: self.topic.name.to_owned(),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(MATCH_POLL).await;
+        }
+        Ok(())
+    }
+}

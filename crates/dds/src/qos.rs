@@ -1,0 +1,88 @@
+//! The QoS we put on every reader and writer.
+//!
+//! The reference uses RELIABLE, TRANSIENT_LOCAL, KEEP_LAST 1 per instance and resource
+//! limits of 500 instances × 1 sample (REFERENCE.md §3). Reliability and durability are
+//! what peers match on, and we offer and request exactly those. History and resource
+//! limits are local, and we size them for rustdds's behaviour (DESIGN.md, "rustdds:
+//! what we measured"):
+//!
+//! - rustdds keeps a topic cache of only 64 samples unless resource limits say
+//!   otherwise, so every profile sets them explicitly (bursts of tasks are not lost);
+//! - a rustdds *reader* applies KEEP_LAST per instance, so readers use depth 1 as the
+//!   reference does;
+//! - a rustdds *writer* counts KEEP_LAST depth over all its samples, not per instance,
+//!   when it replays history to a late-joining reader. Writers therefore keep the last
+//!   [`INSTANCES`] samples, which for task-keyed topics (one sample per task) replays
+//!   what the reference's 500 instances × 1 sample would;
+//! - a writer never drops a sample that a matched reliable reader has not acknowledged,
+//!   whatever the depth, so live delivery of bursts is complete.
+//!
+//! QoS is always passed explicitly: with none, rustdds lets topic QoS override it.
+
+use rustdds::policy::{Durability, History, Reliability, ResourceLimits};
+use rustdds::{Duration, QosPolicies, QosPolicyBuilder};
+
+/// Instances a topic holds (the reference's `max_instances`).
+pub const INSTANCES: i32 = 500;
+
+/// How long a reliable write may block when the writer's history is full.
+pub const MAX_BLOCKING: Duration = Duration::from_millis(500);
+
+fn base() -> QosPolicyBuilder {
+    QosPolicyBuilder::new()
+        .reliability(Reliability::Reliable {
+            max_blocking_time: MAX_BLOCKING,
+        })
+        .durability(Durability::TransientLocal)
+}
+
+/// Topic QoS: also sizes rustdds's per-topic cache.
+pub fn topic() -> QosPolicies {
+    base()
+        .history(History::KeepLast { depth: 1 })
+        .resource_limits(ResourceLimits {
+            max_samples: INSTANCES,
+            max_instances: INSTANCES,
+            max_samples_per_instance: 1,
+        })
+        .build()
+}
+
+/// Reader QoS: reliable, transient-local, keep-last 1 per instance, 500 × 1.
+pub fn reader() -> QosPolicies {
+    topic()
+}
+
+/// Writer QoS: reliable, transient-local, keep the last 500 samples for late joiners.
+pub fn writer() -> QosPolicies {
+    writer_with_depth(INSTANCES)
+}
+
+/// Writer QoS keeping only the last `depth` samples for late joiners (the request
+/// writer keeps 1, so a node that starts late is not replayed a backlog of requests).
+pub fn writer_with_depth(depth: i32) -> QosPolicies {
+    base()
+        .history(History::KeepLast { depth })
+        .resource_limits(ResourceLimits {
+            max_samples: INSTANCES,
+            max_instances: INSTANCES,
+            max_samples_per_instance: INSTANCES,
+        })
+        .build()
+}
+
+/// Benchmark topics: reliable, volatile, keep-last 1 (as the Fast DDS peer's ping-pong).
+pub fn volatile() -> QosPolicies {
+    QosPolicyBuilder::new()
+        .reliability(Reliability::Reliable {
+            max_blocking_time: MAX_BLOCKING,
+        })
+        .durability(Durability::Volatile)
+        .history(History::KeepLast { depth: 1 })
+        .resource_limits(ResourceLimits {
+            max_samples: INSTANCES,
+            max_instances: INSTANCES,
+            max_samples_per_instance: 1,
+        })
+        .build()
+}
