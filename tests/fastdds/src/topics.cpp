@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <set>
 #include <sys/statvfs.h>
 
 #include <fastcdr/exceptions/Exception.h>
@@ -329,9 +332,42 @@ static void configure_transports(dds::DomainParticipantQos& qos)
     qos.transport().user_transports.push_back(udp);
 }
 
+// No DDS packet may leave the machine: the peer opens a participant only when every
+// network interface it can see is a loopback one, i.e. inside a loopback-only
+// network namespace such as the one /work/shared/bin/isolated creates.
+static void require_loopback_only_network()
+{
+    struct ifaddrs* interfaces = nullptr;
+    if (getifaddrs(&interfaces) != 0)
+    {
+        throw usage_error("cannot list the network interfaces");
+    }
+    std::set<std::string> exposed;
+    for (struct ifaddrs* it = interfaces; it != nullptr; it = it->ifa_next)
+    {
+        if ((it->ifa_flags & IFF_UP) != 0 && (it->ifa_flags & IFF_LOOPBACK) == 0)
+        {
+            exposed.insert(it->ifa_name);
+        }
+    }
+    freeifaddrs(interfaces);
+    if (!exposed.empty())
+    {
+        std::string names;
+        for (const auto& name : exposed)
+        {
+            names += (names.empty() ? "" : ", ") + name;
+        }
+        throw usage_error("refusing to open a DDS participant while non-loopback network interfaces are up (" +
+                      names + "): run the peer in a loopback-only network namespace, "
+                      "e.g. /work/shared/bin/isolated sustainml-fastdds-peer ...");
+    }
+}
+
 Participant::Participant()
 {
     uint32_t domain = domain_id_from_env();
+    require_loopback_only_network();
 
     dds::DomainParticipantQos qos = dds::PARTICIPANT_QOS_DEFAULT;
     qos.name("FASTDDS_PEER");

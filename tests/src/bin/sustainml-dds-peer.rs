@@ -1,0 +1,456 @@
+//! `sustainml-dds-peer`: our side of the cross-process tests and benchmarks, and a
+//! handy tool for manual tries. It speaks the same line protocol as the Fast DDS peer
+//! in `tests/fastdds` (payloads as `TOPIC HEX`, the hex being a full XCDR1 payload), so
+//! a test can swap one for the other. Run it inside `scripts/isolated`.
+//!
+//! ```text
+//! sustainml-dds-peer pub --input FILE          write the `TOPIC HEX` lines of FILE
+//! sustainml-dds-peer sub --expect N            print what arrives until N per topic
+//! sustainml-dds-peer reply --node-id N         answer configuration requests
+//! sustainml-dds-peer request --node-id N --configuration TEXT
+//! sustainml-dds-peer pong | ping --size B --count N
+//! sustainml-dds-peer models-send --sizes 1048576,16777216 --repeat 3
+//! sustainml-dds-peer models-recv --expect 6
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use sustainml_dds::blob::BlobConfig;
+use sustainml_dds::{logging, qos, Participant, Replier, Requester};
+use sustainml_types::codec::{self, Hex};
+use sustainml_types::topics::{self, TopicInfo, TOPICS};
+use sustainml_types::*;
+use tokio::sync::mpsc;
+
+#[derive(Parser)]
+#[command(about = "sustainml-rs DDS peer for tests and benchmarks (run inside scripts/isolated)")]
+struct Cli {
+    /// Large payloads above this many bytes go beside DDS (see sustainml_dds::blob).
+    #[arg(long, global = true)]
+    inline_max: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Publish the `TOPIC HEX` lines of a file, after every topic has a reader.
+    Pub {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        match_timeout: u64,
+        #[arg(long, default_value_t = 2)]
+        linger: u64,
+    },
+    /// Print `TOPIC HEX` for every sample until each topic has N distinct ones.
+    Sub {
+        #[arg(long, default_value = "all")]
+        topics: String,
+        #[arg(long)]
+        expect: usize,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Answer configuration requests for one node id with "rust-echo: <request>".
+    Reply {
+        #[arg(long)]
+        node_id: i32,
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Send one configuration request and print the response.
+    Request {
+        #[arg(long)]
+        node_id: i32,
+        #[arg(long)]
+        configuration: String,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Echo bench/ping to bench/pong until a sample with problem_id 0.
+    Pong {
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Measure round trips of MLModelImpl samples through a pong.
+    Ping {
+        #[arg(long)]
+        size: usize,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 50)]
+        warmup: usize,
+        #[arg(long, default_value_t = 30)]
+        match_timeout: u64,
+    },
+    /// Publish models with a raw_model of each size, REPEAT times.
+    ModelsSend {
+        #[arg(long, value_delimiter = ',')]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        #[arg(long, default_value_t = 30)]
+        match_timeout: u64,
+        #[arg(long, default_value_t = 60)]
+        linger: u64,
+    },
+    /// Receive models, check every byte of raw_model, print `model TASK SIZE ok MS`.
+    ModelsRecv {
+        #[arg(long)]
+        expect: usize,
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    logging::init(Some("dds-peer"));
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("sustainml-dds-peer: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut blob = BlobConfig::default();
+    if let Some(max) = cli.inline_max {
+        blob.inline_max = max;
+    }
+    let participant = Participant::builder()
+        .name("RUST_PEER")
+        .blob_config(blob)
+        .build()?;
+    match cli.command {
+        Command::Pub {
+            input,
+            match_timeout,
+            linger,
+        } => publish_file(&participant, &input, secs(match_timeout), secs(linger)).await,
+        Command::Sub {
+            topics,
+            expect,
+            timeout,
+        } => subscribe(&participant, &topics, expect, secs(timeout)).await,
+        Command::Reply {
+            node_id,
+            count,
+            timeout,
+        } => reply(&participant, node_id, count, secs(timeout)).await,
+        Command::Request {
+            node_id,
+            configuration,
+            timeout,
+        } => {
+            let requester = Requester::new(&participant)?;
+            let response = requester
+                .request(node_id, configuration, secs(timeout))
+                .await?;
+            println!("{} {}", topics::RESPONSE.name, Hex(&codec::encode(&response)?));
+            Ok(())
+        }
+        Command::Pong { timeout } => pong(&participant, secs(timeout)).await,
+        Command::Ping {
+            size,
+            count,
+            warmup,
+            match_timeout,
+        } => ping(&participant, size, count, warmup, secs(match_timeout)).await,
+        Command::ModelsSend {
+            sizes,
+            repeat,
+            match_timeout,
+            linger,
+        } => models_send(&participant, &sizes, repeat, secs(match_timeout), secs(linger)).await,
+        Command::ModelsRecv { expect, timeout } => {
+            models_recv(&participant, expect, secs(timeout)).await
+        }
+    }
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// Calls `$body` with `$T` bound to the Rust type of topic `$topic`.
+macro_rules! with_type {
+    ($topic:expr, $T:ident => $body:expr) => {
+        match $topic.type_name {
+            "UserInputImpl" => { type $T = UserInputImpl; $body }
+            "AppRequirementsImpl" => { type $T = AppRequirementsImpl; $body }
+            "HWConstraintsImpl" => { type $T = HWConstraintsImpl; $body }
+            "MLModelMetadataImpl" => { type $T = MLModelMetadataImpl; $body }
+            "MLModelImpl" => { type $T = MLModelImpl; $body }
+            "HWResourceImpl" => { type $T = HWResourceImpl; $body }
+            "CO2FootprintImpl" => { type $T = CO2FootprintImpl; $body }
+            "NodeStatusImpl" => { type $T = NodeStatusImpl; $body }
+            "NodeControlImpl" => { type $T = NodeControlImpl; $body }
+            "RequestTypeImpl" => { type $T = RequestTypeImpl; $body }
+            "ResponseTypeImpl" => { type $T = ResponseTypeImpl; $body }
+            other => bail!("no Rust type for {other}"),
+        }
+    };
+}
+
+fn topic(name: &str) -> Result<TopicInfo> {
+    topics::by_name(name).with_context(|| format!("unknown topic {name:?}"))
+}
+
+/// Writes every sample of one topic, in file order.
+async fn write_all<T: WireType>(
+    participant: &Participant,
+    topic: TopicInfo,
+    payloads: &[Vec<u8>],
+    match_timeout: Duration,
+) -> Result<()> {
+    let publisher = participant.publisher::<T>(topic)?;
+    publisher.wait_for_readers(1, match_timeout).await?;
+    for p in payloads {
+        publisher.write(codec::decode::<T>(p)?).await?;
+    }
+    Ok(())
+}
+
+async fn publish_file(
+    participant: &Participant,
+    input: &PathBuf,
+    match_timeout: Duration,
+    linger: Duration,
+) -> Result<()> {
+    let text = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let mut by_topic: BTreeMap<&str, (TopicInfo, Vec<Vec<u8>>)> = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, hex) = line
+            .split_once(' ')
+            .with_context(|| format!("{}:{}: expected `TOPIC HEX`", input.display(), n + 1))?;
+        let info = topic(name).with_context(|| format!("{}:{}", input.display(), n + 1))?;
+        let bytes = hex::decode(hex.trim()).with_context(|| format!("{}:{}: bad hex", input.display(), n + 1))?;
+        by_topic.entry(info.name).or_insert((info, Vec::new())).1.push(bytes);
+    }
+    let mut jobs = Vec::new();
+    for (info, payloads) in by_topic.into_values() {
+        let participant = participant.clone();
+        jobs.push(tokio::spawn(async move {
+            with_type!(info, T => write_all::<T>(&participant, info, &payloads, match_timeout).await)
+        }));
+    }
+    for job in jobs {
+        job.await??;
+    }
+    tokio::time::sleep(linger).await;
+    Ok(())
+}
+
+async fn read_topic<T: WireType>(
+    participant: Participant,
+    topic: TopicInfo,
+    out: mpsc::UnboundedSender<(&'static str, Vec<u8>)>,
+) -> Result<()> {
+    let mut subscriber = participant.subscriber::<T>(topic)?;
+    loop {
+        let sample = subscriber.recv().await?;
+        if out.send((topic.name, codec::encode(&sample.value)?)).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+async fn subscribe(participant: &Participant, which: &str, expect: usize, timeout: Duration) -> Result<()> {
+    let chosen: Vec<TopicInfo> = if which == "all" {
+        TOPICS.iter().copied().filter(|t| !t.name.starts_with("sustainml/")).collect()
+    } else {
+        which.split(',').map(topic).collect::<Result<_>>()?
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for info in &chosen {
+        let (participant, tx, info) = (participant.clone(), tx.clone(), *info);
+        tokio::spawn(async move {
+            let result: Result<()> = async {
+                with_type!(info, T => read_topic::<T>(participant, info, tx).await)
+            }
+            .await;
+            if let Err(e) = result {
+                eprintln!("reader on {}: {e:#}", info.name);
+            }
+        });
+    }
+    println!("READY");
+    let mut seen: BTreeMap<&str, HashSet<Vec<u8>>> = chosen.iter().map(|t| (t.name, HashSet::new())).collect();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while seen.values().any(|s| s.len() < expect) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some((name, bytes))) => {
+                println!("{name} {}", Hex(&bytes));
+                seen.entry(name).or_default().insert(bytes);
+            }
+            _ => {
+                let counts: Vec<String> = seen.iter().map(|(t, s)| format!("{t}={}", s.len())).collect();
+                bail!("timed out; distinct samples per topic: {}", counts.join(" "));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn reply(participant: &Participant, node_id: i32, count: usize, timeout: Duration) -> Result<()> {
+    let mut replier = Replier::new(participant, node_id)?;
+    let responder = replier.responder();
+    println!("READY");
+    let deadline = tokio::time::Instant::now() + timeout;
+    for _ in 0..count {
+        let request = tokio::time::timeout_at(deadline, replier.next())
+            .await
+            .context("timed out waiting for a request")??;
+        let echo = RequestTypeImpl {
+            node_id: request.node_id,
+            transaction_id: request.transaction_id,
+            configuration: request.configuration.clone(),
+        };
+        responder
+            .reply(&request, true, ErrorCode::NoError, format!("rust-echo: {}", request.configuration))
+            .await?;
+        println!("{} {}", topics::REQUEST.name, Hex(&codec::encode(&echo)?));
+    }
+    // Let the reliable protocol deliver the last response.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(())
+}
+
+const PING: TopicInfo = TopicInfo {
+    name: "bench/ping",
+    type_name: "MLModelImpl",
+};
+const PONG: TopicInfo = TopicInfo {
+    name: "bench/pong",
+    type_name: "MLModelImpl",
+};
+
+async fn pong(participant: &Participant, timeout: Duration) -> Result<()> {
+    let mut pings = participant.subscriber_with_qos::<MLModelImpl>(PING, qos::volatile())?;
+    let pongs = participant.publisher_with_qos::<MLModelImpl>(PONG, qos::volatile())?;
+    println!("READY");
+    loop {
+        let sample = tokio::time::timeout(timeout, pings.recv()).await.context("no ping")??;
+        let stop = sample.value.task_id.problem_id == 0;
+        pongs.write(sample.value).await?;
+        if stop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            return Ok(());
+        }
+    }
+}
+
+async fn ping(participant: &Participant, size: usize, count: usize, warmup: usize, match_timeout: Duration) -> Result<()> {
+    let pings = participant.publisher_with_qos::<MLModelImpl>(PING, qos::volatile())?;
+    let mut pongs = participant.subscriber_with_qos::<MLModelImpl>(PONG, qos::volatile())?;
+    pings.wait_for_readers(1, match_timeout).await?;
+    pongs.wait_for_writers(1, match_timeout).await?;
+    let payload = vec![0xa5u8; size];
+    let mut rtts = Vec::with_capacity(count);
+    for k in 1..=(warmup + count) {
+        let task = TaskIdImpl::new(u32::try_from(k)?, 1);
+        let model = MLModelImpl {
+            raw_model: payload.clone(),
+            task_id: task,
+            ..Default::default()
+        };
+        let start = Instant::now();
+        pings.write(model).await?;
+        loop {
+            let echo = tokio::time::timeout(Duration::from_secs(10), pongs.recv())
+                .await
+                .with_context(|| format!("no echo of round {k} within 10 s"))??;
+            if echo.value.task_id == task {
+                break;
+            }
+        }
+        if k > warmup {
+            rtts.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    pings
+        .write(MLModelImpl::default())
+        .await?;
+    rtts.sort_by(f64::total_cmp);
+    let pct = |p: f64| rtts[((rtts.len() as f64 - 1.0) * p).round() as usize];
+    let mean = rtts.iter().sum::<f64>() / rtts.len() as f64;
+    println!(
+        "rust size={size} count={count} rtt_p50_us={:.1} rtt_p99_us={:.1} rtt_mean_us={mean:.1} oneway_p50_us={:.1}",
+        pct(0.5),
+        pct(0.99),
+        pct(0.5) / 2.0
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(())
+}
+
+/// Byte `i` of the test model of task `task`: a pattern that catches shifted, dropped
+/// or repeated chunks.
+fn pattern(task: TaskIdImpl, i: usize) -> u8 {
+    let x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(task.problem_id);
+    (x >> 29) as u8
+}
+
+async fn models_send(participant: &Participant, sizes: &[usize], repeat: u32, match_timeout: Duration, linger: Duration) -> Result<()> {
+    let publisher = participant.publisher::<MLModelImpl>(topics::ML_MODEL_OUTPUT)?;
+    publisher.wait_for_readers(1, match_timeout).await?;
+    let mut problem = 0;
+    for round in 0..repeat {
+        for &size in sizes {
+            problem += 1;
+            let task = TaskIdImpl::new(problem, round + 1);
+            let model = MLModelImpl {
+                model: format!("model-{size}"),
+                raw_model: (0..size).map(|i| pattern(task, i)).collect(),
+                extra_data: format!(r#"{{"size":{size}}}"#).into_bytes(),
+                task_id: task,
+                ..Default::default()
+            };
+            publisher.write(model).await?;
+            eprintln!("sent {task} ({size} bytes)");
+        }
+    }
+    println!("SENT {problem}");
+    tokio::time::sleep(linger).await;
+    Ok(())
+}
+
+async fn models_recv(participant: &Participant, expect: usize, timeout: Duration) -> Result<()> {
+    let mut subscriber = participant.subscriber::<MLModelImpl>(topics::ML_MODEL_OUTPUT)?;
+    println!("READY");
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut seen = HashSet::new();
+    let mut last = Instant::now();
+    while seen.len() < expect {
+        let sample = tokio::time::timeout_at(deadline, subscriber.recv())
+            .await
+            .with_context(|| format!("timed out after {} models", seen.len()))??;
+        let m = sample.value;
+        let ok = m.raw_model.iter().enumerate().all(|(i, b)| *b == pattern(m.task_id, i))
+            && m.extra_data == format!(r#"{{"size":{}}}"#, m.raw_model.len()).into_bytes();
+        println!(
+            "model {} {} {} {:.1}",
+            m.task_id,
+            m.raw_model.len(),
+            if ok { "ok" } else { "corrupt" },
+            last.elapsed().as_secs_f64() * 1e3
+        );
+        last = Instant::now();
+        if !ok {
+            bail!("model {} arrived corrupted", m.task_id);
+        }
+        seen.insert(m.task_id);
+    }
+    Ok(())
+}
