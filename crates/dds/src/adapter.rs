@@ -211,3 +211,41 @@ impl<T: WireType> with_key::DefaultDecoder<Incoming<T>> for WireAdapter<T> {
     type Decoder = WireDecoder<T>;
     const DECODER: WireDecoder<T> = WireDecoder(PhantomData);
 }
+
+/// A payload written as given, for tools that must send what a broken or foreign
+/// writer would (tests of bad input, fuzzing).
+#[derive(Debug)]
+pub(crate) struct RawSample {
+    pub body: Vec<u8>,
+    pub instance: u64,
+}
+
+impl Keyed for RawSample {
+    type K = u64;
+    fn key(&self) -> u64 {
+        self.instance
+    }
+}
+
+/// Writes [`RawSample`]s with representation identifier `ID`.
+#[derive(Debug)]
+pub(crate) struct RawAdapter<const ID: u16>;
+
+impl<const ID: u16> no_key::SerializerAdapter<RawSample> for RawAdapter<ID> {
+    type Error = AdapterError;
+
+    fn output_encoding() -> RepresentationIdentifier {
+        RepresentationIdentifier::from_bytes(&ID.to_be_bytes())
+            .unwrap_or(RepresentationIdentifier::CDR_LE)
+    }
+
+    fn to_bytes(value: &RawSample) -> Result<Bytes, AdapterError> {
+        Ok(Bytes::from(value.body.clone()))
+    }
+}
+
+impl<const ID: u16> with_key::SerializerAdapter<RawSample> for RawAdapter<ID> {
+    fn key_to_bytes(key: &u64) -> Result<Bytes, AdapterError> {
+        Ok(Bytes::copy_from_slice(&key.to_le_bytes()))
+    }
+}

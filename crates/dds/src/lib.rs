@@ -29,6 +29,6 @@ mod rpc;
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
 pub use participant::{Participant, ParticipantBuilder};
-pub use pubsub::{Publisher, Received, Subscriber, WriterId};
+pub use pubsub::{Publisher, RawPublisher, Received, Subscriber, WriterId};
 pub use rpc::{Replier, Request, Requester, Responder, RpcError};
 pub use sustainml_types as types;

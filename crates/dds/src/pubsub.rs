@@ -13,7 +13,7 @@ use rustdds::{QosPolicies, Timestamp, GUID};
 use sustainml_types::topics::TopicInfo;
 use sustainml_types::{MLModelImpl, WireType};
 
-use crate::adapter::{Incoming, Outgoing, WireAdapter};
+use crate::adapter::{Incoming, Outgoing, RawAdapter, RawSample, WireAdapter};
 use crate::blob::{self, BlobStore};
 use crate::error::{Error, Result};
 use crate::participant::Participant;
@@ -318,5 +318,64 @@ impl<T: WireType> Subscriber<T> {
             tokio::time::sleep(MATCH_POLL).await;
         }
         Ok(())
+    }
+}
+
+/// Writes arbitrary payloads on a topic, as a faulty or foreign writer would. For tests
+/// and diagnostics; applications use [`Publisher`].
+pub struct RawPublisher {
+    writer: RawWriter,
+    topic: TopicInfo,
+}
+
+enum RawWriter {
+    CdrLe(DataWriter<RawSample, RawAdapter<0x0001>>),
+    Cdr2Le(DataWriter<RawSample, RawAdapter<0x0007>>),
+    PlCdrLe(DataWriter<RawSample, RawAdapter<0x0003>>),
+}
+
+impl fmt::Debug for RawPublisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawPublisher").field("topic", &self.topic.name).finish()
+    }
+}
+
+impl RawPublisher {
+    /// A writer on `topic` whose samples carry representation identifier `encapsulation`
+    /// (`[0,1]` CDR_LE, `[0,7]` CDR2_LE or `[0,3]` PL_CDR_LE).
+    pub fn new(participant: &Participant, topic: TopicInfo, encapsulation: [u8; 2]) -> Result<Self> {
+        let rtps_topic = participant.topic(&topic)?;
+        let p = participant.rtps_publisher();
+        let qos = Some(crate::qos::writer());
+        let err = |e: rustdds::dds::CreateError| Error::Create {
+            what: format!("raw writer on {}", topic.name),
+            reason: e.to_string(),
+        };
+        let writer = match encapsulation {
+            [0, 1] => RawWriter::CdrLe(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            [0, 7] => RawWriter::Cdr2Le(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            [0, 3] => RawWriter::PlCdrLe(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            other => {
+                return Err(Error::Create {
+                    what: format!("raw writer on {}", topic.name),
+                    reason: format!("encapsulation {other:02x?} is not one of 0001, 0007, 0003"),
+                })
+            }
+        };
+        Ok(Self { writer, topic })
+    }
+
+    /// Writes `body` (the payload after the encapsulation header) as instance `instance`.
+    pub async fn write(&self, body: Vec<u8>, instance: u64) -> Result<()> {
+        let sample = RawSample { body, instance };
+        let result = match &self.writer {
+            RawWriter::CdrLe(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::Cdr2Le(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::PlCdrLe(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+        };
+        result.map_err(|reason| Error::Write {
+            topic: self.topic.name.to_owned(),
+            reason,
+        })
     }
 }

@@ -57,7 +57,7 @@ const TopicEntry TOPIC_TABLE[] = {
 };
 constexpr size_t SUSTAINML_TOPIC_COUNT = 12;
 
-// Keep the generated KEEP_LAST resource limits of the contract in one place.
+// Resource limits of the SustainML topics (Fast DDS defaults to 10 instances).
 constexpr int32_t SUSTAINML_MAX_INSTANCES = 500;
 constexpr int32_t SUSTAINML_MAX_SAMPLES = 500;
 

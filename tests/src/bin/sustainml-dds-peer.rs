@@ -20,11 +20,31 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use sustainml_dds::blob::BlobConfig;
-use sustainml_dds::{logging, qos, Participant, Replier, Requester};
+use sustainml_dds::{logging, qos, Participant, RawPublisher, Replier, Requester};
 use sustainml_types::codec::{self, Hex};
 use sustainml_types::topics::{self, TopicInfo, TOPICS};
 use sustainml_types::*;
 use tokio::sync::mpsc;
+
+/// Calls `$body` with `$T` bound to the Rust type of topic `$topic`.
+macro_rules! with_type {
+    ($topic:expr, $T:ident => $body:expr) => {
+        match $topic.type_name {
+            "UserInputImpl" => { type $T = UserInputImpl; $body }
+            "AppRequirementsImpl" => { type $T = AppRequirementsImpl; $body }
+            "HWConstraintsImpl" => { type $T = HWConstraintsImpl; $body }
+            "MLModelMetadataImpl" => { type $T = MLModelMetadataImpl; $body }
+            "MLModelImpl" => { type $T = MLModelImpl; $body }
+            "HWResourceImpl" => { type $T = HWResourceImpl; $body }
+            "CO2FootprintImpl" => { type $T = CO2FootprintImpl; $body }
+            "NodeStatusImpl" => { type $T = NodeStatusImpl; $body }
+            "NodeControlImpl" => { type $T = NodeControlImpl; $body }
+            "RequestTypeImpl" => { type $T = RequestTypeImpl; $body }
+            "ResponseTypeImpl" => { type $T = ResponseTypeImpl; $body }
+            other => bail!("no Rust type for {other}"),
+        }
+    };
+}
 
 #[derive(Parser)]
 #[command(about = "sustainml-rs DDS peer for tests and benchmarks (run inside scripts/isolated)")]
@@ -42,6 +62,20 @@ enum Command {
     Pub {
         #[arg(long)]
         input: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        match_timeout: u64,
+        #[arg(long, default_value_t = 2)]
+        linger: u64,
+    },
+    /// Write raw payload bodies (hex, after the 4-byte header) with a given
+    /// representation identifier (0001, 0007 or 0003): how a broken writer looks.
+    PubRaw {
+        #[arg(long)]
+        topic: String,
+        #[arg(long, default_value = "0001")]
+        encapsulation: String,
+        #[arg(long = "body", required = true)]
+        bodies: Vec<String>,
         #[arg(long, default_value_t = 30)]
         match_timeout: u64,
         #[arg(long, default_value_t = 2)]
@@ -134,6 +168,32 @@ async fn run(cli: Cli) -> Result<()> {
             match_timeout,
             linger,
         } => publish_file(&participant, &input, secs(match_timeout), secs(linger)).await,
+        Command::PubRaw {
+            topic: name,
+            encapsulation,
+            bodies,
+            match_timeout,
+            linger,
+        } => {
+            let id: [u8; 2] = hex::decode(&encapsulation)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .with_context(|| format!("--encapsulation {encapsulation:?} is not 4 hex digits"))?;
+            let raw = RawPublisher::new(&participant, topic(&name)?, id)?;
+            // Wait for the reader through a typed writer on the same topic: raw writers
+            // have no match status of their own.
+            let info = topic(&name)?;
+            with_type!(info, T => {
+                let typed = participant.publisher::<T>(info)?;
+                typed.wait_for_readers(1, secs(match_timeout)).await?;
+            });
+            for (i, body) in bodies.iter().enumerate() {
+                let bytes = hex::decode(body).with_context(|| format!("--body {i}: bad hex"))?;
+                raw.write(bytes, i as u64).await?;
+            }
+            tokio::time::sleep(secs(linger)).await;
+            Ok(())
+        }
         Command::Sub {
             topics,
             expect,
@@ -177,26 +237,6 @@ async fn run(cli: Cli) -> Result<()> {
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
-}
-
-/// Calls `$body` with `$T` bound to the Rust type of topic `$topic`.
-macro_rules! with_type {
-    ($topic:expr, $T:ident => $body:expr) => {
-        match $topic.type_name {
-            "UserInputImpl" => { type $T = UserInputImpl; $body }
-            "AppRequirementsImpl" => { type $T = AppRequirementsImpl; $body }
-            "HWConstraintsImpl" => { type $T = HWConstraintsImpl; $body }
-            "MLModelMetadataImpl" => { type $T = MLModelMetadataImpl; $body }
-            "MLModelImpl" => { type $T = MLModelImpl; $body }
-            "HWResourceImpl" => { type $T = HWResourceImpl; $body }
-            "CO2FootprintImpl" => { type $T = CO2FootprintImpl; $body }
-            "NodeStatusImpl" => { type $T = NodeStatusImpl; $body }
-            "NodeControlImpl" => { type $T = NodeControlImpl; $body }
-            "RequestTypeImpl" => { type $T = RequestTypeImpl; $body }
-            "ResponseTypeImpl" => { type $T = ResponseTypeImpl; $body }
-            other => bail!("no Rust type for {other}"),
-        }
-    };
 }
 
 fn topic(name: &str) -> Result<TopicInfo> {
