@@ -129,6 +129,20 @@ impl<T: WireType> Publisher<T> {
             })
     }
 
+    /// Waits until every matched reader has acknowledged every sample written so far;
+    /// `false` if `timeout` passed first. Call it before dropping a writer whose last
+    /// samples must arrive: a dropped writer can no longer repair lost packets.
+    pub async fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<bool> {
+        match tokio::time::timeout(timeout, self.writer.async_wait_for_acknowledgments()).await {
+            Ok(Ok(all)) => Ok(all),
+            Ok(Err(e)) => Err(Error::Write {
+                topic: self.topic.name.to_owned(),
+                reason: e.to_string(),
+            }),
+            Err(_) => Ok(false),
+        }
+    }
+
     /// How many readers are matched now.
     pub fn matched_readers(&self) -> usize {
         let mut matched = self.matched.lock().unwrap_or_else(|p| p.into_inner());

@@ -286,4 +286,9 @@ impl Responder {
             })
             .await
     }
+
+    /// Waits until every matched requester acknowledged the responses sent so far.
+    pub async fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<bool, Error> {
+        self.0.wait_for_acknowledgments(timeout).await
+    }
 }

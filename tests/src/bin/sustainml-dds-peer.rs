@@ -255,6 +255,9 @@ async fn write_all<T: WireType>(
     for p in payloads {
         publisher.write(codec::decode::<T>(p)?).await?;
     }
+    if !publisher.wait_for_acknowledgments(match_timeout).await? {
+        bail!("{}: not every reader acknowledged within {match_timeout:?}", topic.name);
+    }
     Ok(())
 }
 
@@ -360,6 +363,7 @@ async fn reply(participant: &Participant, node_id: i32, count: usize, timeout: D
         responder
             .reply(&request, true, ErrorCode::NoError, format!("rust-echo: {}", request.configuration))
             .await?;
+        responder.wait_for_acknowledgments(secs(5)).await?;
         println!("{} {}", topics::REQUEST.name, Hex(&codec::encode(&echo)?));
     }
     // Let the reliable protocol deliver the last response.
@@ -461,6 +465,7 @@ async fn models_send(participant: &Participant, sizes: &[usize], repeat: u32, ma
             eprintln!("sent {task} ({size} bytes)");
         }
     }
+    publisher.wait_for_acknowledgments(match_timeout).await?;
     println!("SENT {problem}");
     tokio::time::sleep(linger).await;
     Ok(())

@@ -1,0 +1,168 @@
+//! Helpers for the cross-process tests: spawn peers, read their line protocol, find
+//! (and if needed build) the Fast DDS peer, and make sure DDS stays in a private
+//! network namespace.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Panics unless the test runs inside `scripts/isolated`: a DDS participant outside a
+/// private network namespace would send discovery traffic off the machine.
+pub fn assert_isolated() {
+    assert_eq!(
+        std::env::var("SUSTAINML_ISOLATED").as_deref(),
+        Ok("1"),
+        "cross-process DDS tests must run inside scripts/isolated (see README: scripts/test)"
+    );
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The Fast DDS peer binary: `$SUSTAINML_FASTDDS_PEER`, or built once with
+/// `tests/fastdds/build.sh` into `target/fastdds-peer`.
+pub fn fastdds_peer() -> PathBuf {
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    PEER.get_or_init(|| {
+        if let Ok(p) = std::env::var("SUSTAINML_FASTDDS_PEER") {
+            return PathBuf::from(p);
+        }
+        let root = repo_root();
+        let out = root.join("target/fastdds-peer");
+        let status = Command::new(root.join("tests/fastdds/build.sh"))
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run tests/fastdds/build.sh");
+        assert!(status.success(), "building the Fast DDS peer failed (is libfastrtps-dev installed? .ci/run installs it)");
+        out.join("sustainml-fastdds-peer")
+    })
+    .clone()
+}
+
+/// A child process whose stdout lines arrive on a channel; killed when dropped.
+#[allow(missing_debug_implementations)]
+pub struct Peer {
+    name: String,
+    child: Child,
+    lines: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl Peer {
+    /// Starts `program args…` on `domain`, with extra environment variables.
+    pub fn spawn(name: &str, program: &Path, args: &[&str], domain: u16, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env("SUSTAINML_DOMAIN_ID", domain.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
+        let lines = pump(child.stdout.take().expect("stdout"));
+        let stderr = pump(child.stderr.take().expect("stderr"));
+        Self {
+            name: name.to_owned(),
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Waits for a stdout line equal to `line`.
+    pub fn expect_line(&self, line: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(l) if l == line => return,
+                Ok(_) => {}
+                Err(_) => panic!("{}: no line {line:?} within {timeout:?}; stderr:\n{}", self.name, self.stderr_text()),
+            }
+        }
+    }
+
+    /// Waits for the process to exit and returns its stdout lines; fails the test if it
+    /// does not exit successfully within `timeout`.
+    pub fn finish(mut self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(l) => out.push(l),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{}: still running after {timeout:?}; stderr:\n{}", self.name, self.stderr_text())
+                }
+            }
+        }
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "{} exited with {status}; stderr:\n{}", self.name, self.stderr_text());
+        out
+    }
+
+    /// Waits for exit; returns (success, stdout lines, stderr text).
+    pub fn outcome(mut self, timeout: Duration) -> (bool, Vec<String>, String) {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(l) => out.push(l),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("{}: still running after {timeout:?}", self.name),
+            }
+        }
+        let status = self.child.wait().expect("wait");
+        (status.success(), out, self.stderr_text())
+    }
+
+    fn stderr_text(&self) -> String {
+        let mut text = String::new();
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_millis(50)) {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pump(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Writes `lines` to a fresh file under the target directory and returns its path.
+pub fn temp_file(name: &str, lines: &[String]) -> PathBuf {
+    let dir = repo_root().join("target/test-data");
+    std::fs::create_dir_all(&dir).expect("create target/test-data");
+    let path = dir.join(format!("{}-{name}", std::process::id()));
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write test file");
+    path
+}
