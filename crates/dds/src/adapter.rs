@@ -29,15 +29,27 @@ pub(crate) struct Outgoing<T>(pub T);
 #[derive(Debug)]
 pub(crate) enum Incoming<T> {
     Value(T),
-    Undecodable { len: usize, error: DecodeError },
+    Undecodable {
+        len: usize,
+        error: DecodeError,
+        slot: u8,
+    },
 }
 
-/// A key: the type's key, or the single instance all undecodable samples share.
+/// A key: the type's key, or one of [`UNDECODABLE_SLOTS`] instances that undecodable
+/// samples rotate through. Readers keep one sample per instance, so rotating keeps a
+/// burst of bad samples from hiding one another (each gets its warning), while the
+/// number of instances they can create stays bounded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum InstanceKey<K> {
     Key(K),
-    Undecodable,
+    Undecodable(u8),
 }
+
+/// How many instances undecodable samples rotate through.
+const UNDECODABLE_SLOTS: u8 = 64;
+
+static NEXT_UNDECODABLE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 impl<T: WireType> Keyed for Outgoing<T> {
     type K = InstanceKey<T::Key>;
@@ -51,7 +63,7 @@ impl<T: WireType> Keyed for Incoming<T> {
     fn key(&self) -> Self::K {
         match self {
             Incoming::Value(v) => InstanceKey::Key(v.key()),
-            Incoming::Undecodable { .. } => InstanceKey::Undecodable,
+            Incoming::Undecodable { slot, .. } => InstanceKey::Undecodable(*slot),
         }
     }
 }
@@ -60,7 +72,7 @@ impl<K: Serialize> Serialize for InstanceKey<K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             InstanceKey::Key(k) => k.serialize(serializer),
-            InstanceKey::Undecodable => serializer.serialize_unit(),
+            InstanceKey::Undecodable(_) => serializer.serialize_unit(),
         }
     }
 }
@@ -81,7 +93,11 @@ impl<K: KeyFields> Key for InstanceKey<K> {
     fn hash_key(&self, _force_md5: bool) -> RtpsKeyHash {
         let bytes = match self {
             InstanceKey::Key(k) => k.key_hash().0,
-            InstanceKey::Undecodable => [0xff; 16],
+            InstanceKey::Undecodable(slot) => {
+                let mut hash = [0xff; 16];
+                hash[15] = *slot;
+                hash
+            }
         };
         // rustdds exposes no other constructor; 16 bytes always convert.
         RtpsKeyHash::from_pl_cdr_bytes(bytes.to_vec()).unwrap_or_else(|_| RtpsKeyHash::zero())
@@ -164,6 +180,8 @@ impl<'de, T: WireType> no_key::Decode<'de, Incoming<T>> for WireDecoder<T> {
             Err(error) => Incoming::Undecodable {
                 len: input.len(),
                 error,
+                slot: NEXT_UNDECODABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    % UNDECODABLE_SLOTS,
             },
         })
     }

@@ -279,7 +279,7 @@ impl<T: WireType> Subscriber<T> {
                         source_timestamp,
                     });
                 }
-                Sample::Value(Incoming::Undecodable { len, error }) => {
+                Sample::Value(Incoming::Undecodable { len, error, .. }) => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         topic = self.topic.name,
