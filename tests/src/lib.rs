@@ -42,7 +42,10 @@ pub fn fastdds_peer() -> PathBuf {
             .stdout(Stdio::null())
             .status()
             .expect("run tests/fastdds/build.sh");
-        assert!(status.success(), "building the Fast DDS peer failed (is libfastrtps-dev installed? .ci/run installs it)");
+        assert!(
+            status.success(),
+            "building the Fast DDS peer failed (is libfastrtps-dev installed? .ci/run installs it)"
+        );
         out.join("sustainml-fastdds-peer")
     })
     .clone()
@@ -59,7 +62,13 @@ pub struct Peer {
 
 impl Peer {
     /// Starts `program args…` on `domain`, with extra environment variables.
-    pub fn spawn(name: &str, program: &Path, args: &[&str], domain: u16, env: &[(&str, &str)]) -> Self {
+    pub fn spawn(
+        name: &str,
+        program: &Path,
+        args: &[&str],
+        domain: u16,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env("SUSTAINML_DOMAIN_ID", domain.to_string())
@@ -86,10 +95,17 @@ impl Peer {
     pub fn expect_line(&self, line: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(l) if l == line => return,
                 Ok(_) => {}
-                Err(_) => panic!("{}: no line {line:?} within {timeout:?}; stderr:\n{}", self.name, self.stderr_text()),
+                Err(_) => panic!(
+                    "{}: no line {line:?} within {timeout:?}; stderr:\n{}",
+                    self.name,
+                    self.stderr_text()
+                ),
             }
         }
     }
@@ -100,16 +116,28 @@ impl Peer {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         loop {
-            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(l) => out.push(l),
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("{}: still running after {timeout:?}; stderr:\n{}", self.name, self.stderr_text())
+                    panic!(
+                        "{}: still running after {timeout:?}; stderr:\n{}",
+                        self.name,
+                        self.stderr_text()
+                    )
                 }
             }
         }
         let status = self.child.wait().expect("wait");
-        assert!(status.success(), "{} exited with {status}; stderr:\n{}", self.name, self.stderr_text());
+        assert!(
+            status.success(),
+            "{} exited with {status}; stderr:\n{}",
+            self.name,
+            self.stderr_text()
+        );
         out
     }
 
@@ -118,10 +146,15 @@ impl Peer {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         loop {
-            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(l) => out.push(l),
                 Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => panic!("{}: still running after {timeout:?}", self.name),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{}: still running after {timeout:?}", self.name)
+                }
             }
         }
         let status = self.child.wait().expect("wait");

@@ -27,14 +27,31 @@ fn undecodable_samples_are_dropped_with_a_warning_and_the_reader_goes_on() {
     let sub = Peer::spawn(
         "rust sub",
         Path::new(PEER),
-        &["sub", "--topics", "/sustainml/user_input", "--expect", "1", "--timeout", "60"],
+        &[
+            "sub",
+            "--topics",
+            "/sustainml/user_input",
+            "--expect",
+            "1",
+            "--timeout",
+            "60",
+        ],
         domain,
         &[("RUST_LOG", "warn")],
     );
     sub.expect_line("READY", Duration::from_secs(20));
     let raw = |encapsulation: &str, bodies: &[&Vec<u8>]| {
-        let mut args = vec!["pub-raw".to_owned(), "--topic".into(), "/sustainml/user_input".into()];
-        args.extend(["--encapsulation".into(), encapsulation.into(), "--linger".into(), "0".into()]);
+        let mut args = vec![
+            "pub-raw".to_owned(),
+            "--topic".into(),
+            "/sustainml/user_input".into(),
+        ];
+        args.extend([
+            "--encapsulation".into(),
+            encapsulation.into(),
+            "--linger".into(),
+            "0".into(),
+        ]);
         for b in bodies {
             args.extend(["--body".into(), hex::encode(b)]);
         }
@@ -43,20 +60,38 @@ fn undecodable_samples_are_dropped_with_a_warning_and_the_reader_goes_on() {
     };
     raw("0007", &[&body]);
     raw("0001", &[&truncated, &absurd, &bad_utf8]);
-    let input = temp_file("bad-input-valid.txt", &[format!("/sustainml/user_input {}", Hex(&valid))]);
-    Peer::spawn("pub", Path::new(PEER), &["pub", "--input", input.to_str().expect("path")], domain, &[])
-        .finish(Duration::from_secs(60));
+    let input = temp_file(
+        "bad-input-valid.txt",
+        &[format!("/sustainml/user_input {}", Hex(&valid))],
+    );
+    Peer::spawn(
+        "pub",
+        Path::new(PEER),
+        &["pub", "--input", input.to_str().expect("path")],
+        domain,
+        &[],
+    )
+    .finish(Duration::from_secs(60));
 
     let (ok, lines, stderr) = sub.outcome(Duration::from_secs(60));
-    assert!(ok, "the reader kept running and got the valid sample:\n{stderr}");
+    assert!(
+        ok,
+        "the reader kept running and got the valid sample:\n{stderr}"
+    );
     assert!(lines.contains(&format!("/sustainml/user_input {}", Hex(&valid))));
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("dropped a sample")).collect();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("dropped a sample"))
+        .collect();
     assert_eq!(warnings.len(), 4, "one warning per bad sample:\n{stderr}");
     for w in &warnings {
         assert!(w.contains("topic=\"/sustainml/user_input\""), "{w}");
         assert!(w.contains("writer="), "{w}");
     }
     for reason in ["XCDR2", "truncated", "not valid UTF-8"] {
-        assert!(warnings.iter().any(|w| w.contains(reason)), "a warning says {reason}:\n{stderr}");
+        assert!(
+            warnings.iter().any(|w| w.contains(reason)),
+            "a warning says {reason}:\n{stderr}"
+        );
     }
 }

@@ -15,7 +15,15 @@ fn request(domain: u16, node: &str, timeout: &str) -> (bool, Vec<String>, String
     Peer::spawn(
         "request",
         Path::new(PEER),
-        &["request", "--node-id", node, "--configuration", "model_from_goal, image-classification", "--timeout", timeout],
+        &[
+            "request",
+            "--node-id",
+            node,
+            "--configuration",
+            "model_from_goal, image-classification",
+            "--timeout",
+            timeout,
+        ],
         domain,
         &[],
     )
@@ -26,31 +34,62 @@ fn request(domain: u16, node: &str, timeout: &str) -> (bool, Vec<String>, String
 fn a_request_is_answered_by_the_node_it_names() {
     assert_isolated();
     let domain = 61;
-    let replier = Peer::spawn("reply", Path::new(PEER), &["reply", "--node-id", "5"], domain, &[]);
+    let replier = Peer::spawn(
+        "reply",
+        Path::new(PEER),
+        &["reply", "--node-id", "5"],
+        domain,
+        &[],
+    );
     replier.expect_line("READY", Duration::from_secs(20));
-    let other = Peer::spawn("reply other", Path::new(PEER), &["reply", "--node-id", "4", "--timeout", "8"], domain, &[]);
+    let other = Peer::spawn(
+        "reply other",
+        Path::new(PEER),
+        &["reply", "--node-id", "4", "--timeout", "8"],
+        domain,
+        &[],
+    );
     other.expect_line("READY", Duration::from_secs(20));
     let (ok, lines, stderr) = request(domain, "5", "20");
     assert!(ok, "{stderr}");
-    let hex = lines.iter().find_map(|l| l.strip_prefix("sustainml/response ")).expect("response");
-    let response: ResponseTypeImpl = codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
+    let hex = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("sustainml/response "))
+        .expect("response");
+    let response: ResponseTypeImpl =
+        codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
     assert_eq!(response.node_id, 5);
     assert!(response.success);
-    assert_eq!(response.configuration, "rust-echo: model_from_goal, image-classification");
+    assert_eq!(
+        response.configuration,
+        "rust-echo: model_from_goal, image-classification"
+    );
     replier.finish(Duration::from_secs(30));
     let (other_ok, _, _) = other.outcome(Duration::from_secs(30));
-    assert!(!other_ok, "node 4 never saw a request for node 5 (it timed out)");
+    assert!(
+        !other_ok,
+        "node 4 never saw a request for node 5 (it timed out)"
+    );
 }
 
 #[test]
 fn a_request_to_a_silent_node_times_out_with_a_clear_error() {
     assert_isolated();
     let domain = 62;
-    let replier = Peer::spawn("reply", Path::new(PEER), &["reply", "--node-id", "4", "--timeout", "10"], domain, &[]);
+    let replier = Peer::spawn(
+        "reply",
+        Path::new(PEER),
+        &["reply", "--node-id", "4", "--timeout", "10"],
+        domain,
+        &[],
+    );
     replier.expect_line("READY", Duration::from_secs(20));
     let (ok, _, stderr) = request(domain, "3", "2");
     assert!(!ok);
-    assert!(stderr.contains("node 3 did not answer transaction"), "{stderr}");
+    assert!(
+        stderr.contains("node 3 did not answer transaction"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -58,5 +97,8 @@ fn a_request_without_any_service_fails_at_its_timeout() {
     assert_isolated();
     let (ok, _, stderr) = request(63, "4", "1");
     assert!(!ok);
-    assert!(stderr.contains("no configuration service found for node 4"), "{stderr}");
+    assert!(
+        stderr.contains("no configuration service found for node 4"),
+        "{stderr}"
+    );
 }

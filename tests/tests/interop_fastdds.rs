@@ -17,7 +17,11 @@ const TASKS: u32 = 20;
 
 fn line<T: TaskData>(topic: TopicInfo, mut value: T, k: u32) -> String {
     value.set_task_id(TaskIdImpl::new(k, 1 + k % 3));
-    format!("{} {}", topic.name, Hex(&codec::encode(&value).expect("encode")))
+    format!(
+        "{} {}",
+        topic.name,
+        Hex(&codec::encode(&value).expect("encode"))
+    )
 }
 
 /// 20 distinct samples on each of the 12 topics, as `TOPIC HEX` lines.
@@ -31,9 +35,17 @@ fn all_topic_lines() -> Vec<String> {
         let mut model = samples::ml_model();
         model.raw_model.truncate(k as usize * 7);
         lines.push(line(USER_INPUT, samples::user_input(), k));
-        lines.push(line(APP_REQUIREMENTS_OUTPUT, samples::app_requirements(), k));
+        lines.push(line(
+            APP_REQUIREMENTS_OUTPUT,
+            samples::app_requirements(),
+            k,
+        ));
         lines.push(line(HW_CONSTRAINTS_OUTPUT, samples::hw_constraints(), k));
-        lines.push(line(ML_MODEL_METADATA_OUTPUT, samples::ml_model_metadata(), k));
+        lines.push(line(
+            ML_MODEL_METADATA_OUTPUT,
+            samples::ml_model_metadata(),
+            k,
+        ));
         lines.push(line(ML_MODEL_OUTPUT, model.clone(), k));
         lines.push(line(HW_RESOURCES_OUTPUT, samples::hw_resource(), k));
         lines.push(line(CARBON_FOOTPRINT_OUTPUT, samples::co2_footprint(), k));
@@ -50,7 +62,9 @@ fn by_topic(lines: &[String]) -> BTreeMap<String, BTreeSet<String>> {
     let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for l in lines.iter().filter(|l| l.starts_with('/')) {
         let (topic, hex) = l.split_once(' ').expect("TOPIC HEX");
-        map.entry(topic.to_owned()).or_default().insert(hex.to_owned());
+        map.entry(topic.to_owned())
+            .or_default()
+            .insert(hex.to_owned());
     }
     map
 }
@@ -59,9 +73,21 @@ fn exchange(publisher: &Path, subscriber: &Path, domain: u16) {
     let sent = all_topic_lines();
     let input = temp_file(&format!("interop-{domain}.txt"), &sent);
     let input = input.to_str().expect("utf8 path");
-    let sub = Peer::spawn("subscriber", subscriber, &["sub", "--expect", "20", "--timeout", "60"], domain, &[]);
+    let sub = Peer::spawn(
+        "subscriber",
+        subscriber,
+        &["sub", "--expect", "20", "--timeout", "60"],
+        domain,
+        &[],
+    );
     sub.expect_line("READY", Duration::from_secs(20));
-    let publ = Peer::spawn("publisher", publisher, &["pub", "--input", input, "--linger", "3"], domain, &[]);
+    let publ = Peer::spawn(
+        "publisher",
+        publisher,
+        &["pub", "--input", input, "--linger", "3"],
+        domain,
+        &[],
+    );
     let received = sub.finish(Duration::from_secs(90));
     publ.finish(Duration::from_secs(90));
     let (sent, received) = (by_topic(&sent), by_topic(&received));
@@ -100,7 +126,13 @@ fn response_of(lines: &[String]) -> ResponseTypeImpl {
 fn rust_requester_to_fastdds_replier() {
     assert_isolated();
     let domain = 33;
-    let replier = Peer::spawn("fastdds reply", &fastdds_peer(), &["reply", "--node-id", "4"], domain, &[]);
+    let replier = Peer::spawn(
+        "fastdds reply",
+        &fastdds_peer(),
+        &["reply", "--node-id", "4"],
+        domain,
+        &[],
+    );
     replier.expect_line("READY", Duration::from_secs(20));
     let request = Peer::spawn(
         "rust request",
@@ -120,12 +152,26 @@ fn rust_requester_to_fastdds_replier() {
 fn fastdds_requester_to_rust_replier() {
     assert_isolated();
     let domain = 34;
-    let replier = Peer::spawn("rust reply", Path::new(PEER), &["reply", "--node-id", "3"], domain, &[]);
+    let replier = Peer::spawn(
+        "rust reply",
+        Path::new(PEER),
+        &["reply", "--node-id", "3"],
+        domain,
+        &[],
+    );
     replier.expect_line("READY", Duration::from_secs(20));
     let request = Peer::spawn(
         "fastdds request",
         &fastdds_peer(),
-        &["request", "--node-id", "3", "--transaction-id", "77", "--configuration", "hardwares"],
+        &[
+            "request",
+            "--node-id",
+            "3",
+            "--transaction-id",
+            "77",
+            "--configuration",
+            "hardwares",
+        ],
         domain,
         &[],
     );

@@ -16,13 +16,27 @@ const MB: usize = 1 << 20;
 fn models_of_1_16_and_64_mb_arrive_intact_three_times() {
     assert_isolated();
     let domain = 41;
-    let recv = Peer::spawn("models-recv", Path::new(PEER), &["models-recv", "--expect", "9", "--timeout", "300"], domain, &[]);
+    let recv = Peer::spawn(
+        "models-recv",
+        Path::new(PEER),
+        &["models-recv", "--expect", "9", "--timeout", "300"],
+        domain,
+        &[],
+    );
     recv.expect_line("READY", Duration::from_secs(20));
     let sizes = format!("{},{},{}", MB, 16 * MB, 64 * MB);
     let send = Peer::spawn(
         "models-send",
         Path::new(PEER),
-        &["models-send", "--sizes", &sizes, "--repeat", "3", "--linger", "1"],
+        &[
+            "models-send",
+            "--sizes",
+            &sizes,
+            "--repeat",
+            "3",
+            "--linger",
+            "1",
+        ],
         domain,
         &[],
     );
@@ -50,7 +64,13 @@ fn a_fastdds_reader_gets_an_ordinary_model_with_a_descriptor() {
     let sub = Peer::spawn(
         "fastdds sub",
         &fastdds_peer(),
-        &["sub", "--topics", "/sustainml/ml_model_provider/output", "--expect", "1"],
+        &[
+            "sub",
+            "--topics",
+            "/sustainml/ml_model_provider/output",
+            "--expect",
+            "1",
+        ],
         domain,
         &[],
     );
@@ -71,7 +91,8 @@ fn a_fastdds_reader_gets_an_ordinary_model_with_a_descriptor() {
     let model: MLModelImpl = codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
     assert!(model.raw_model.is_empty(), "the bytes travel beside DDS");
     assert_eq!(model.model, format!("model-{MB}"));
-    let extra: serde_json::Value = serde_json::from_slice(&model.extra_data).expect("extra_data is JSON");
+    let extra: serde_json::Value =
+        serde_json::from_slice(&model.extra_data).expect("extra_data is JSON");
     assert_eq!(extra["size"], MB, "the original members are kept");
     assert_eq!(extra["sustainml_rs_raw_model"]["size"], MB);
 }

@@ -14,7 +14,9 @@ async fn main() -> anyhow::Result<()> {
     let problem: u32 = std::env::args().nth(1).map_or(Ok(1), |a| a.parse())?;
     let participant = Participant::new("example_publisher")?;
     let publisher = participant.publisher::<UserInputImpl>(topics::USER_INPUT)?;
-    publisher.wait_for_readers(1, Duration::from_secs(30)).await?;
+    publisher
+        .wait_for_readers(1, Duration::from_secs(30))
+        .await?;
     let mut input = samples::user_input();
     input.task_id = TaskIdImpl::new(problem, 1);
     publisher.write(input.clone()).await?;

@@ -127,7 +127,9 @@ impl BlobStore {
         e.by_id.insert(id, (task, Arc::new(bytes)));
         e.order.push_back(id);
         while e.bytes > self.config.cache_bytes && e.order.len() > 1 {
-            let Some(oldest) = e.order.pop_front() else { break };
+            let Some(oldest) = e.order.pop_front() else {
+                break;
+            };
             if let Some((t, b)) = e.by_id.remove(&oldest) {
                 e.bytes -= b.len();
                 if e.by_task.get(&t) == Some(&oldest) {
@@ -178,14 +180,22 @@ impl BlobStore {
 /// loopback last.
 fn advertised_addresses(port: u16) -> Vec<SocketAddr> {
     let mut addrs: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .map(|ifs| ifs.into_iter().map(|i| i.ip()).filter(IpAddr::is_ipv4).collect())
+        .map(|ifs| {
+            ifs.into_iter()
+                .map(|i| i.ip())
+                .filter(IpAddr::is_ipv4)
+                .collect()
+        })
         .unwrap_or_default();
     addrs.sort_by_key(IpAddr::is_loopback);
     addrs.dedup();
     if addrs.is_empty() {
         addrs.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
-    addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect()
+    addrs
+        .into_iter()
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect()
 }
 
 // Protocol: the client sends the 16-byte id; the server answers one status byte
@@ -207,25 +217,39 @@ async fn serve(store: &BlobStore, mut conn: TcpStream) -> std::io::Result<()> {
 }
 
 async fn fetch_from(addr: SocketAddr, d: &Descriptor, max: usize) -> Result<Vec<u8>, String> {
-    let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("{addr}: {e}"))?;
+    let mut conn = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     conn.set_nodelay(true).map_err(|e| format!("{addr}: {e}"))?;
-    conn.write_all(d.id.as_bytes()).await.map_err(|e| format!("{addr}: {e}"))?;
+    conn.write_all(d.id.as_bytes())
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     let mut status = [0u8; 1];
-    conn.read_exact(&mut status).await.map_err(|e| format!("{addr}: {e}"))?;
+    conn.read_exact(&mut status)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     if status[0] != 0 {
         return Err(format!("{addr}: payload {} is no longer held there", d.id));
     }
     let mut len = [0u8; 8];
-    conn.read_exact(&mut len).await.map_err(|e| format!("{addr}: {e}"))?;
+    conn.read_exact(&mut len)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     let len = u64::from_le_bytes(len);
     if len != d.size {
-        return Err(format!("{addr}: served {len} bytes, the descriptor says {}", d.size));
+        return Err(format!(
+            "{addr}: served {len} bytes, the descriptor says {}",
+            d.size
+        ));
     }
-    let len = usize::try_from(len).ok().filter(|l| *l <= max).ok_or_else(|| {
-        format!("payload of {len} bytes is larger than the {max}-byte limit")
-    })?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|l| *l <= max)
+        .ok_or_else(|| format!("payload of {len} bytes is larger than the {max}-byte limit"))?;
     let mut bytes = vec![0u8; len];
-    conn.read_exact(&mut bytes).await.map_err(|e| format!("{addr}: {e}"))?;
+    conn.read_exact(&mut bytes)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     Ok(bytes)
 }
 
@@ -280,7 +304,11 @@ fn unsplice(extra: &[u8]) -> Option<Result<(Descriptor, Vec<u8>), String>> {
         Layout::Object => [b"{".as_slice(), tail].concat(),
         Layout::ObjectComma => match tail.strip_prefix(b",") {
             Some(t) => [b"{".as_slice(), t].concat(),
-            None => return Some(Err(format!("{DESCRIPTOR_KEY}: no comma after the descriptor"))),
+            None => {
+                return Some(Err(format!(
+                    "{DESCRIPTOR_KEY}: no comma after the descriptor"
+                )))
+            }
         },
     };
     Some(Ok((descriptor, original)))
@@ -342,7 +370,12 @@ pub(crate) async fn attach(store: &BlobStore, model: &mut MLModelImpl) -> Result
     };
     let bytes = tokio::time::timeout(store.config.fetch_timeout, fetch)
         .await
-        .map_err(|_| format!("no endpoint delivered it within {:?}", store.config.fetch_timeout))??;
+        .map_err(|_| {
+            format!(
+                "no endpoint delivered it within {:?}",
+                store.config.fetch_timeout
+            )
+        })??;
     model.raw_model = bytes;
     model.extra_data = original;
     Ok(())
@@ -363,7 +396,13 @@ mod tests {
 
     #[test]
     fn splicing_keeps_valid_json_and_restores_exact_bytes() {
-        for original in [&b""[..], b"{}", b"{ }", br#"{"a":1,"b":[2]}"#, b"{\n \"x\": true}\n"] {
+        for original in [
+            &b""[..],
+            b"{}",
+            b"{ }",
+            br#"{"a":1,"b":[2]}"#,
+            b"{\n \"x\": true}\n",
+        ] {
             let spliced = splice(original, &descriptor()).expect("object");
             let json: serde_json::Value = serde_json::from_slice(&spliced).expect("valid JSON");
             assert!(json.get(DESCRIPTOR_KEY).is_some());
@@ -384,7 +423,9 @@ mod tests {
     #[test]
     fn a_broken_descriptor_is_an_error() {
         let text = format!("{PREFIX}{{\"id\":3}}}}");
-        let err = unsplice(text.as_bytes()).expect("found").expect_err("broken");
+        let err = unsplice(text.as_bytes())
+            .expect("found")
+            .expect_err("broken");
         assert!(err.contains(DESCRIPTOR_KEY), "{err}");
     }
 
@@ -397,10 +438,16 @@ mod tests {
         let t1 = TaskIdImpl::new(1, 1);
         let a = store.insert(t1, vec![0; 100]);
         let b = store.insert(t1, vec![1; 100]);
-        assert!(store.get(&a).is_none(), "replaced by the newer payload of the same task");
+        assert!(
+            store.get(&a).is_none(),
+            "replaced by the newer payload of the same task"
+        );
         let c = store.insert(TaskIdImpl::new(2, 1), vec![2; 100]);
         let d = store.insert(TaskIdImpl::new(3, 1), vec![3; 100]);
-        assert!(store.get(&b).is_none(), "oldest evicted over the byte limit");
+        assert!(
+            store.get(&b).is_none(),
+            "oldest evicted over the byte limit"
+        );
         assert!(store.get(&c).is_some() && store.get(&d).is_some());
     }
 }

@@ -46,9 +46,16 @@ mod tests {
         assert_eq!(parse_domain_id("0").ok(), Some(0));
         assert_eq!(parse_domain_id(" 42 ").ok(), Some(42));
         assert_eq!(parse_domain_id("232").ok(), Some(232));
-        let err = parse_domain_id("233").expect_err("out of range").to_string();
-        assert!(err.contains("SUSTAINML_DOMAIN_ID=233") && err.contains("out of range"), "{err}");
-        let err = parse_domain_id("abc").expect_err("not a number").to_string();
+        let err = parse_domain_id("233")
+            .expect_err("out of range")
+            .to_string();
+        assert!(
+            err.contains("SUSTAINML_DOMAIN_ID=233") && err.contains("out of range"),
+            "{err}"
+        );
+        let err = parse_domain_id("abc")
+            .expect_err("not a number")
+            .to_string();
         assert!(err.contains("\"abc\"") || err.contains("abc"), "{err}");
         assert!(parse_domain_id("-1").is_err());
         assert!(parse_domain_id("70000").is_err());

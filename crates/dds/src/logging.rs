@@ -25,9 +25,7 @@ pub fn init(node: Option<&str>) {
     let result = match node {
         Some(name) => {
             let name = name.to_owned();
-            builder
-                .event_format(NodeFormat(name))
-                .try_init()
+            builder.event_format(NodeFormat(name)).try_init()
         }
         None => builder.try_init(),
     };

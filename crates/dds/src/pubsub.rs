@@ -70,12 +70,18 @@ pub struct Publisher<T: WireType> {
 
 impl<T: WireType> fmt::Debug for Publisher<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Publisher").field("topic", &self.topic.name).finish()
+        f.debug_struct("Publisher")
+            .field("topic", &self.topic.name)
+            .finish()
     }
 }
 
 impl<T: WireType> Publisher<T> {
-    pub(crate) fn new(participant: &Participant, topic: TopicInfo, qos: QosPolicies) -> Result<Self> {
+    pub(crate) fn new(
+        participant: &Participant,
+        topic: TopicInfo,
+        qos: QosPolicies,
+    ) -> Result<Self> {
         let rtps_topic = participant.topic(&topic)?;
         let writer = participant
             .rtps_publisher()
@@ -204,7 +210,11 @@ impl<T: WireType> fmt::Debug for Subscriber<T> {
 }
 
 impl<T: WireType> Subscriber<T> {
-    pub(crate) fn new(participant: &Participant, topic: TopicInfo, qos: QosPolicies) -> Result<Self> {
+    pub(crate) fn new(
+        participant: &Participant,
+        topic: TopicInfo,
+        qos: QosPolicies,
+    ) -> Result<Self> {
         let rtps_topic = participant.topic(&topic)?;
         let reader = participant
             .rtps_subscriber()
@@ -261,7 +271,8 @@ impl<T: WireType> Subscriber<T> {
             let source_timestamp = info.source_timestamp().map(to_system_time);
             match sample.into_value() {
                 Sample::Value(Incoming::Value(mut value)) => {
-                    if let Some(model) = (&mut value as &mut dyn Any).downcast_mut::<MLModelImpl>() {
+                    if let Some(model) = (&mut value as &mut dyn Any).downcast_mut::<MLModelImpl>()
+                    {
                         if let Err(reason) = blob::attach(&self.blobs, model).await {
                             self.dropped.fetch_add(1, Ordering::Relaxed);
                             tracing::warn!(
@@ -343,21 +354,27 @@ pub struct RawPublisher {
 }
 
 enum RawWriter {
-    CdrLe(DataWriter<RawSample, RawAdapter<0x0001>>),
-    Cdr2Le(DataWriter<RawSample, RawAdapter<0x0007>>),
-    PlCdrLe(DataWriter<RawSample, RawAdapter<0x0003>>),
+    Cdr(DataWriter<RawSample, RawAdapter<0x0001>>),
+    Xcdr2(DataWriter<RawSample, RawAdapter<0x0007>>),
+    PlCdr(DataWriter<RawSample, RawAdapter<0x0003>>),
 }
 
 impl fmt::Debug for RawPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawPublisher").field("topic", &self.topic.name).finish()
+        f.debug_struct("RawPublisher")
+            .field("topic", &self.topic.name)
+            .finish()
     }
 }
 
 impl RawPublisher {
     /// A writer on `topic` whose samples carry representation identifier `encapsulation`
     /// (`[0,1]` CDR_LE, `[0,7]` CDR2_LE or `[0,3]` PL_CDR_LE).
-    pub fn new(participant: &Participant, topic: TopicInfo, encapsulation: [u8; 2]) -> Result<Self> {
+    pub fn new(
+        participant: &Participant,
+        topic: TopicInfo,
+        encapsulation: [u8; 2],
+    ) -> Result<Self> {
         let rtps_topic = participant.topic(&topic)?;
         let p = participant.rtps_publisher();
         let qos = Some(crate::qos::writer());
@@ -366,9 +383,9 @@ impl RawPublisher {
             reason: e.to_string(),
         };
         let writer = match encapsulation {
-            [0, 1] => RawWriter::CdrLe(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
-            [0, 7] => RawWriter::Cdr2Le(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
-            [0, 3] => RawWriter::PlCdrLe(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            [0, 1] => RawWriter::Cdr(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            [0, 7] => RawWriter::Xcdr2(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
+            [0, 3] => RawWriter::PlCdr(p.create_datawriter(&rtps_topic, qos).map_err(err)?),
             other => {
                 return Err(Error::Create {
                     what: format!("raw writer on {}", topic.name),
@@ -383,9 +400,9 @@ impl RawPublisher {
     pub async fn write(&self, body: Vec<u8>, instance: u64) -> Result<()> {
         let sample = RawSample { body, instance };
         let result = match &self.writer {
-            RawWriter::CdrLe(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
-            RawWriter::Cdr2Le(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
-            RawWriter::PlCdrLe(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::Cdr(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::Xcdr2(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::PlCdr(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
         };
         result.map_err(|reason| Error::Write {
             topic: self.topic.name.to_owned(),

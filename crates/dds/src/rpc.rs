@@ -92,7 +92,10 @@ impl Requester {
                     node_id: response.node_id,
                     transaction_id: response.transaction_id,
                 };
-                let waiter = dispatch.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+                let waiter = dispatch
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&key);
                 match waiter {
                     Some(tx) => {
                         let _ = tx.send(response);
@@ -116,9 +119,12 @@ impl Requester {
                 return id;
             }
             // Wrapped after 2^31 requests: start again from 1.
-            let _ = self
-                .next_transaction
-                .compare_exchange(id + 1, 1, Ordering::Relaxed, Ordering::Relaxed);
+            let _ = self.next_transaction.compare_exchange(
+                id + 1,
+                1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
     }
 

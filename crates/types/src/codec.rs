@@ -12,8 +12,8 @@
 
 use std::fmt;
 
-use cdr_encoding::{CdrDeserializer, CdrSerializer};
 use byteorder::{BigEndian, LittleEndian};
+use cdr_encoding::{CdrDeserializer, CdrSerializer};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Size of the encapsulation header.
@@ -157,12 +157,8 @@ fn decode_body_as<T: DeserializeOwned>(
     // Bytes after the value are ignored: XCDR1 appendable types may grow at the end,
     // and writers may pad the payload.
     let result = match encapsulation {
-        Encapsulation::CdrLe => {
-            T::deserialize(&mut CdrDeserializer::<LittleEndian>::new(body))
-        }
-        Encapsulation::CdrBe => {
-            T::deserialize(&mut CdrDeserializer::<BigEndian>::new(body))
-        }
+        Encapsulation::CdrLe => T::deserialize(&mut CdrDeserializer::<LittleEndian>::new(body)),
+        Encapsulation::CdrBe => T::deserialize(&mut CdrDeserializer::<BigEndian>::new(body)),
     };
     result.map_err(|e| DecodeError::Body {
         type_name: short_type_name::<T>(),
@@ -235,13 +231,17 @@ mod tests {
     fn xcdr2_and_unknown_encapsulations_are_refused_by_name() {
         let mut bytes = encode(&sample()).expect("encode");
         bytes[1] = 0x07;
-        let text = decode::<UserInputImpl>(&bytes).expect_err("xcdr2").to_string();
+        let text = decode::<UserInputImpl>(&bytes)
+            .expect_err("xcdr2")
+            .to_string();
         assert!(text.contains("CDR2_LE (XCDR2)"), "{text}");
         bytes[1] = 0x03;
         let text = decode::<UserInputImpl>(&bytes).expect_err("pl").to_string();
         assert!(text.contains("PL_CDR_LE"), "{text}");
         bytes[0] = 0x7f;
-        let text = decode::<UserInputImpl>(&bytes).expect_err("unknown").to_string();
+        let text = decode::<UserInputImpl>(&bytes)
+            .expect_err("unknown")
+            .to_string();
         assert!(text.contains("7f 03 (unknown)"), "{text}");
     }
 
@@ -278,7 +278,11 @@ mod tests {
         let mut bytes = encode(&status).expect("encode");
         bytes[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&9u32.to_le_bytes());
         let err = decode::<crate::data::NodeStatusImpl>(&bytes).expect_err("enum");
-        assert!(err.to_string().contains("Status has no enumerator with value 9"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("Status has no enumerator with value 9"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// Identifies one task: a problem and one of its iterations. The first task is {1,1};
 /// {0,0} is not a valid task.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct TaskIdImpl {
     /// The problem, numbered from 1.
     pub problem_id: u32,

@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(Status::Idle.index(), 2);
         assert_eq!(Status::from_index(5), Some(Status::Terminating));
         assert_eq!(Status::from_index(6), None);
-        assert_eq!(CmdTask::from_idl_name("PREEMPT_TASK"), Some(CmdTask::Preempt));
+        assert_eq!(
+            CmdTask::from_idl_name("PREEMPT_TASK"),
+            Some(CmdTask::Preempt)
+        );
         assert_eq!(ErrorCode::default(), ErrorCode::NoError);
         assert_eq!(TaskStatus::Succeeded.to_string(), "TASK_SUCCEEDED");
     }

@@ -172,8 +172,14 @@ mod tests {
     #[test]
     fn bad_names_are_refused() {
         assert_eq!(NodeName::new(""), Err(NodeNameError::Empty));
-        assert!(matches!(NodeName::new("x".repeat(300)), Err(NodeNameError::TooLong(300))));
+        assert!(matches!(
+            NodeName::new("x".repeat(300)),
+            Err(NodeNameError::TooLong(300))
+        ));
         assert!(NodeName::new("a\0b").is_err());
-        assert_eq!(NodeName::new("MY_NODE").map(|n| n.to_string()), Ok("MY_NODE".into()));
+        assert_eq!(
+            NodeName::new("MY_NODE").map(|n| n.to_string()),
+            Ok("MY_NODE".into())
+        );
     }
 }

@@ -64,6 +64,9 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), 14);
-        assert_eq!(by_name("/sustainml/status").map(|t| t.type_name), Some("NodeStatusImpl"));
+        assert_eq!(
+            by_name("/sustainml/status").map(|t| t.type_name),
+            Some("NodeStatusImpl")
+        );
     }
 }

@@ -17,7 +17,9 @@ use sustainml_types::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read golden fixture {}: {e} (regenerate with tests/fastdds/regen-golden.sh)",
@@ -38,7 +40,10 @@ where
         "{type_name}-{variant}: our encoding differs from Fast DDS's"
     );
     let decoded: T = codec::decode(&theirs).expect("decode Fast DDS payload");
-    assert_eq!(&decoded, value, "{type_name}-{variant}: decoded value differs");
+    assert_eq!(
+        &decoded, value,
+        "{type_name}-{variant}: decoded value differs"
+    );
 }
 
 fn check_key<T: WireType>(variant: &str, value: &T) {

@@ -49,7 +49,10 @@ fn parse_idl() -> Idl {
                         None => (false, decl),
                     };
                     let split = decl.rfind(char::is_whitespace).expect("field without type");
-                    let ty = decl[..split].split_whitespace().collect::<Vec<_>>().join(" ");
+                    let ty = decl[..split]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     fields.push((decl[split..].trim().to_owned(), ty, key));
                 }
                 idl.structs.insert(name, fields);
@@ -158,7 +161,9 @@ impl ser::Serializer for Recorder {
         Err(Unsupported(n.into()))
     }
     fn serialize_unit_variant(self, n: &'static str, _: u32, _: &'static str) -> R {
-        Err(Unsupported(format!("serde enum {n}: IDL enums must be idl_enum!")))
+        Err(Unsupported(format!(
+            "serde enum {n}: IDL enums must be idl_enum!"
+        )))
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, _: &T) -> R {
         prim(name)
@@ -219,7 +224,9 @@ impl ser::SerializeSeq for SeqRecorder {
         Ok(())
     }
     fn end(self) -> R {
-        let elem = self.0.ok_or_else(|| Unsupported("empty sequence: use a value with elements".into()))?;
+        let elem = self
+            .0
+            .ok_or_else(|| Unsupported("empty sequence: use a value with elements".into()))?;
         prim(&format!("sequence<{elem}>"))
     }
 }
@@ -248,17 +255,34 @@ fn check_struct<T: Serialize>(idl: &Idl, value: &T, key_fields: Option<&[&str]>)
         panic!("Rust type {name} is not in idl/sustainml.idl");
     };
     let ours: Vec<(String, String)> = fields;
-    let theirs: Vec<(String, String)> =
-        idl_fields.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
-    assert_eq!(ours, theirs, "{name}: fields (name, IDL type) differ from the IDL, in order");
-    let idl_keys: Vec<&str> = idl_fields.iter().filter(|f| f.2).map(|f| f.0.as_str()).collect();
-    assert_eq!(key_fields.unwrap_or(&[]), idl_keys.as_slice(), "{name}: @key fields differ");
+    let theirs: Vec<(String, String)> = idl_fields
+        .iter()
+        .map(|(n, t, _)| (n.clone(), t.clone()))
+        .collect();
+    assert_eq!(
+        ours, theirs,
+        "{name}: fields (name, IDL type) differ from the IDL, in order"
+    );
+    let idl_keys: Vec<&str> = idl_fields
+        .iter()
+        .filter(|f| f.2)
+        .map(|f| f.0.as_str())
+        .collect();
+    assert_eq!(
+        key_fields.unwrap_or(&[]),
+        idl_keys.as_slice(),
+        "{name}: @key fields differ"
+    );
     name
 }
 
 fn check_wire<T: WireType>(idl: &Idl, value: &T) -> String {
     let name = check_struct(idl, value, Some(T::KEY_FIELDS));
-    assert_eq!(name, T::TYPE_NAME, "DDS type name differs from the struct name");
+    assert_eq!(
+        name,
+        T::TYPE_NAME,
+        "DDS type name differs from the struct name"
+    );
     name
 }
 
@@ -282,7 +306,10 @@ fn rust_types_match_the_idl() {
     let mut checked: Vec<_> = checked.into_iter().collect();
     checked.sort();
     let all: Vec<_> = idl.structs.keys().cloned().collect();
-    assert_eq!(checked, all, "every IDL struct has a Rust type and vice versa");
+    assert_eq!(
+        checked, all,
+        "every IDL struct has a Rust type and vice versa"
+    );
 }
 
 #[test]

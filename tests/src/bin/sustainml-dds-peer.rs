@@ -30,17 +30,50 @@ use tokio::sync::mpsc;
 macro_rules! with_type {
     ($topic:expr, $T:ident => $body:expr) => {
         match $topic.type_name {
-            "UserInputImpl" => { type $T = UserInputImpl; $body }
-            "AppRequirementsImpl" => { type $T = AppRequirementsImpl; $body }
-            "HWConstraintsImpl" => { type $T = HWConstraintsImpl; $body }
-            "MLModelMetadataImpl" => { type $T = MLModelMetadataImpl; $body }
-            "MLModelImpl" => { type $T = MLModelImpl; $body }
-            "HWResourceImpl" => { type $T = HWResourceImpl; $body }
-            "CO2FootprintImpl" => { type $T = CO2FootprintImpl; $body }
-            "NodeStatusImpl" => { type $T = NodeStatusImpl; $body }
-            "NodeControlImpl" => { type $T = NodeControlImpl; $body }
-            "RequestTypeImpl" => { type $T = RequestTypeImpl; $body }
-            "ResponseTypeImpl" => { type $T = ResponseTypeImpl; $body }
+            "UserInputImpl" => {
+                type $T = UserInputImpl;
+                $body
+            }
+            "AppRequirementsImpl" => {
+                type $T = AppRequirementsImpl;
+                $body
+            }
+            "HWConstraintsImpl" => {
+                type $T = HWConstraintsImpl;
+                $body
+            }
+            "MLModelMetadataImpl" => {
+                type $T = MLModelMetadataImpl;
+                $body
+            }
+            "MLModelImpl" => {
+                type $T = MLModelImpl;
+                $body
+            }
+            "HWResourceImpl" => {
+                type $T = HWResourceImpl;
+                $body
+            }
+            "CO2FootprintImpl" => {
+                type $T = CO2FootprintImpl;
+                $body
+            }
+            "NodeStatusImpl" => {
+                type $T = NodeStatusImpl;
+                $body
+            }
+            "NodeControlImpl" => {
+                type $T = NodeControlImpl;
+                $body
+            }
+            "RequestTypeImpl" => {
+                type $T = RequestTypeImpl;
+                $body
+            }
+            "ResponseTypeImpl" => {
+                type $T = ResponseTypeImpl;
+                $body
+            }
             other => bail!("no Rust type for {other}"),
         }
     };
@@ -178,7 +211,9 @@ async fn run(cli: Cli) -> Result<()> {
             let id: [u8; 2] = hex::decode(&encapsulation)
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .with_context(|| format!("--encapsulation {encapsulation:?} is not 4 hex digits"))?;
+                .with_context(|| {
+                    format!("--encapsulation {encapsulation:?} is not 4 hex digits")
+                })?;
             let raw = RawPublisher::new(&participant, topic(&name)?, id)?;
             // Wait for the reader through a typed writer on the same topic: raw writers
             // have no match status of their own.
@@ -213,7 +248,11 @@ async fn run(cli: Cli) -> Result<()> {
             let response = requester
                 .request(node_id, configuration, secs(timeout))
                 .await?;
-            println!("{} {}", topics::RESPONSE.name, Hex(&codec::encode(&response)?));
+            println!(
+                "{} {}",
+                topics::RESPONSE.name,
+                Hex(&codec::encode(&response)?)
+            );
             Ok(())
         }
         Command::Pong { timeout } => pong(&participant, secs(timeout)).await,
@@ -228,7 +267,16 @@ async fn run(cli: Cli) -> Result<()> {
             repeat,
             match_timeout,
             linger,
-        } => models_send(&participant, &sizes, repeat, secs(match_timeout), secs(linger)).await,
+        } => {
+            models_send(
+                &participant,
+                &sizes,
+                repeat,
+                secs(match_timeout),
+                secs(linger),
+            )
+            .await
+        }
         Command::ModelsRecv { expect, timeout } => {
             models_recv(&participant, expect, secs(timeout)).await
         }
@@ -256,7 +304,10 @@ async fn write_all<T: WireType>(
         publisher.write(codec::decode::<T>(p)?).await?;
     }
     if !publisher.wait_for_acknowledgments(match_timeout).await? {
-        bail!("{}: not every reader acknowledged within {match_timeout:?}", topic.name);
+        bail!(
+            "{}: not every reader acknowledged within {match_timeout:?}",
+            topic.name
+        );
     }
     Ok(())
 }
@@ -267,7 +318,8 @@ async fn publish_file(
     match_timeout: Duration,
     linger: Duration,
 ) -> Result<()> {
-    let text = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let text =
+        std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let mut by_topic: BTreeMap<&str, (TopicInfo, Vec<Vec<u8>>)> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -278,8 +330,13 @@ async fn publish_file(
             .split_once(' ')
             .with_context(|| format!("{}:{}: expected `TOPIC HEX`", input.display(), n + 1))?;
         let info = topic(name).with_context(|| format!("{}:{}", input.display(), n + 1))?;
-        let bytes = hex::decode(hex.trim()).with_context(|| format!("{}:{}: bad hex", input.display(), n + 1))?;
-        by_topic.entry(info.name).or_insert((info, Vec::new())).1.push(bytes);
+        let bytes = hex::decode(hex.trim())
+            .with_context(|| format!("{}:{}: bad hex", input.display(), n + 1))?;
+        by_topic
+            .entry(info.name)
+            .or_insert((info, Vec::new()))
+            .1
+            .push(bytes);
     }
     let mut jobs = Vec::new();
     for (info, payloads) in by_topic.into_values() {
@@ -303,15 +360,27 @@ async fn read_topic<T: WireType>(
     let mut subscriber = participant.subscriber::<T>(topic)?;
     loop {
         let sample = subscriber.recv().await?;
-        if out.send((topic.name, codec::encode(&sample.value)?)).is_err() {
+        if out
+            .send((topic.name, codec::encode(&sample.value)?))
+            .is_err()
+        {
             return Ok(());
         }
     }
 }
 
-async fn subscribe(participant: &Participant, which: &str, expect: usize, timeout: Duration) -> Result<()> {
+async fn subscribe(
+    participant: &Participant,
+    which: &str,
+    expect: usize,
+    timeout: Duration,
+) -> Result<()> {
     let chosen: Vec<TopicInfo> = if which == "all" {
-        TOPICS.iter().copied().filter(|t| !t.name.starts_with("sustainml/")).collect()
+        TOPICS
+            .iter()
+            .copied()
+            .filter(|t| !t.name.starts_with("sustainml/"))
+            .collect()
     } else {
         which.split(',').map(topic).collect::<Result<_>>()?
     };
@@ -319,17 +388,16 @@ async fn subscribe(participant: &Participant, which: &str, expect: usize, timeou
     for info in &chosen {
         let (participant, tx, info) = (participant.clone(), tx.clone(), *info);
         tokio::spawn(async move {
-            let result: Result<()> = async {
-                with_type!(info, T => read_topic::<T>(participant, info, tx).await)
-            }
-            .await;
+            let result: Result<()> =
+                async { with_type!(info, T => read_topic::<T>(participant, info, tx).await) }.await;
             if let Err(e) = result {
                 eprintln!("reader on {}: {e:#}", info.name);
             }
         });
     }
     println!("READY");
-    let mut seen: BTreeMap<&str, HashSet<Vec<u8>>> = chosen.iter().map(|t| (t.name, HashSet::new())).collect();
+    let mut seen: BTreeMap<&str, HashSet<Vec<u8>>> =
+        chosen.iter().map(|t| (t.name, HashSet::new())).collect();
     let deadline = tokio::time::Instant::now() + timeout;
     while seen.values().any(|s| s.len() < expect) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -338,15 +406,26 @@ async fn subscribe(participant: &Participant, which: &str, expect: usize, timeou
                 seen.entry(name).or_default().insert(bytes);
             }
             _ => {
-                let counts: Vec<String> = seen.iter().map(|(t, s)| format!("{t}={}", s.len())).collect();
-                bail!("timed out; distinct samples per topic: {}", counts.join(" "));
+                let counts: Vec<String> = seen
+                    .iter()
+                    .map(|(t, s)| format!("{t}={}", s.len()))
+                    .collect();
+                bail!(
+                    "timed out; distinct samples per topic: {}",
+                    counts.join(" ")
+                );
             }
         }
     }
     Ok(())
 }
 
-async fn reply(participant: &Participant, node_id: i32, count: usize, timeout: Duration) -> Result<()> {
+async fn reply(
+    participant: &Participant,
+    node_id: i32,
+    count: usize,
+    timeout: Duration,
+) -> Result<()> {
     let mut replier = Replier::new(participant, node_id)?;
     let responder = replier.responder();
     println!("READY");
@@ -361,7 +440,12 @@ async fn reply(participant: &Participant, node_id: i32, count: usize, timeout: D
             configuration: request.configuration.clone(),
         };
         responder
-            .reply(&request, true, ErrorCode::NoError, format!("rust-echo: {}", request.configuration))
+            .reply(
+                &request,
+                true,
+                ErrorCode::NoError,
+                format!("rust-echo: {}", request.configuration),
+            )
             .await?;
         responder.wait_for_acknowledgments(secs(5)).await?;
         println!("{} {}", topics::REQUEST.name, Hex(&codec::encode(&echo)?));
@@ -385,7 +469,9 @@ async fn pong(participant: &Participant, timeout: Duration) -> Result<()> {
     let pongs = participant.publisher_with_qos::<MLModelImpl>(PONG, qos::volatile())?;
     println!("READY");
     loop {
-        let sample = tokio::time::timeout(timeout, pings.recv()).await.context("no ping")??;
+        let sample = tokio::time::timeout(timeout, pings.recv())
+            .await
+            .context("no ping")??;
         let stop = sample.value.task_id.problem_id == 0;
         pongs.write(sample.value).await?;
         if stop {
@@ -395,7 +481,13 @@ async fn pong(participant: &Participant, timeout: Duration) -> Result<()> {
     }
 }
 
-async fn ping(participant: &Participant, size: usize, count: usize, warmup: usize, match_timeout: Duration) -> Result<()> {
+async fn ping(
+    participant: &Participant,
+    size: usize,
+    count: usize,
+    warmup: usize,
+    match_timeout: Duration,
+) -> Result<()> {
     let pings = participant.publisher_with_qos::<MLModelImpl>(PING, qos::volatile())?;
     let mut pongs = participant.subscriber_with_qos::<MLModelImpl>(PONG, qos::volatile())?;
     pings.wait_for_readers(1, match_timeout).await?;
@@ -423,9 +515,7 @@ async fn ping(participant: &Participant, size: usize, count: usize, warmup: usiz
             rtts.push(start.elapsed().as_secs_f64() * 1e6);
         }
     }
-    pings
-        .write(MLModelImpl::default())
-        .await?;
+    pings.write(MLModelImpl::default()).await?;
     rtts.sort_by(f64::total_cmp);
     let pct = |p: f64| rtts[((rtts.len() as f64 - 1.0) * p).round() as usize];
     let mean = rtts.iter().sum::<f64>() / rtts.len() as f64;
@@ -446,7 +536,13 @@ fn pattern(task: TaskIdImpl, i: usize) -> u8 {
     (x >> 29) as u8
 }
 
-async fn models_send(participant: &Participant, sizes: &[usize], repeat: u32, match_timeout: Duration, linger: Duration) -> Result<()> {
+async fn models_send(
+    participant: &Participant,
+    sizes: &[usize],
+    repeat: u32,
+    match_timeout: Duration,
+    linger: Duration,
+) -> Result<()> {
     let publisher = participant.publisher::<MLModelImpl>(topics::ML_MODEL_OUTPUT)?;
     publisher.wait_for_readers(1, match_timeout).await?;
     let mut problem = 0;
@@ -482,7 +578,11 @@ async fn models_recv(participant: &Participant, expect: usize, timeout: Duration
             .await
             .with_context(|| format!("timed out after {} models", seen.len()))??;
         let m = sample.value;
-        let ok = m.raw_model.iter().enumerate().all(|(i, b)| *b == pattern(m.task_id, i))
+        let ok = m
+            .raw_model
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == pattern(m.task_id, i))
             && m.extra_data == format!(r#"{{"size":{}}}"#, m.raw_model.len()).into_bytes();
         println!(
             "model {} {} {} {:.1}",
