@@ -21,7 +21,9 @@ async fn main() -> anyhow::Result<()> {
     input.task_id = TaskIdImpl::new(problem, 1);
     publisher.write(input.clone()).await?;
     tracing::info!(task = %input.task_id, "published: {}", input.problem_short_description);
-    // Give the reliable protocol time to deliver before the participant goes away.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A dropped writer cannot repair lost packets: wait until the reader has it.
+    publisher
+        .wait_for_acknowledgments(Duration::from_secs(10))
+        .await?;
     Ok(())
 }

@@ -123,7 +123,7 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
-    /// Answer configuration requests for one node id with "rust-echo: <request>".
+    /// Answer configuration requests for one node id with "rust-echo: " and the request.
     Reply {
         #[arg(long)]
         node_id: i32,
