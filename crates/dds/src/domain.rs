@@ -50,7 +50,7 @@ mod tests {
             .expect_err("out of range")
             .to_string();
         assert!(
-            err.contains("SUSTAINML_DOMAIN_ID=233") && err.contains("out of range"),
+            err.contains("SUSTAINML_DOMAIN_ID=\"233\"") && err.contains("out of range"),
             "{err}"
         );
         let err = parse_domain_id("abc")

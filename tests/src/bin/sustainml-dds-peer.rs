@@ -122,6 +122,9 @@ enum Command {
         expect: usize,
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Seconds to stay after the last sample, so writers get our acknowledgments.
+        #[arg(long, default_value_t = 1)]
+        linger: u64,
     },
     /// Answer configuration requests for one node id with "rust-echo: " and the request.
     Reply {
@@ -233,7 +236,12 @@ async fn run(cli: Cli) -> Result<()> {
             topics,
             expect,
             timeout,
-        } => subscribe(&participant, &topics, expect, secs(timeout)).await,
+            linger,
+        } => {
+            subscribe(&participant, &topics, expect, secs(timeout)).await?;
+            tokio::time::sleep(secs(linger)).await;
+            Ok(())
+        }
         Command::Reply {
             node_id,
             count,
