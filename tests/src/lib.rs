@@ -112,33 +112,11 @@ impl Peer {
 
     /// Waits for the process to exit and returns its stdout lines; fails the test if it
     /// does not exit successfully within `timeout`.
-    pub fn finish(mut self, timeout: Duration) -> Vec<String> {
-        let deadline = Instant::now() + timeout;
-        let mut out = Vec::new();
-        loop {
-            match self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(l) => out.push(l),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "{}: still running after {timeout:?}; stderr:\n{}",
-                        self.name,
-                        self.stderr_text()
-                    )
-                }
-            }
-        }
-        let status = self.child.wait().expect("wait");
-        assert!(
-            status.success(),
-            "{} exited with {status}; stderr:\n{}",
-            self.name,
-            self.stderr_text()
-        );
-        out
+    pub fn finish(self, timeout: Duration) -> Vec<String> {
+        let name = self.name.clone();
+        let (ok, lines, stderr) = self.outcome(timeout);
+        assert!(ok, "{name} failed; stderr:\n{stderr}");
+        lines
     }
 
     /// Waits for exit; returns (success, stdout lines, stderr text).

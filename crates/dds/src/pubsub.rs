@@ -60,6 +60,28 @@ fn to_system_time(t: Timestamp) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(nanos)
 }
 
+/// Polls `matched` until it reaches `count` or `timeout` passes.
+async fn wait_for_match(
+    what: &'static str,
+    topic: TopicInfo,
+    count: usize,
+    timeout: Duration,
+    mut matched: impl FnMut() -> usize,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while matched() < count {
+        if Instant::now() >= deadline {
+            return Err(Error::NotMatched {
+                what,
+                topic: topic.name.to_owned(),
+                timeout,
+            });
+        }
+        tokio::time::sleep(MATCH_POLL).await;
+    }
+    Ok(())
+}
+
 /// A typed writer on one topic.
 pub struct Publisher<T: WireType> {
     writer: DataWriter<Outgoing<T>, WireAdapter<T>>,
@@ -175,18 +197,10 @@ impl<T: WireType> Publisher<T> {
 
     /// Waits until at least `count` readers are matched.
     pub async fn wait_for_readers(&self, count: usize, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        while self.matched_readers() < count {
-            if Instant::now() >= deadline {
-                return Err(Error::NotMatched {
-                    what: "readers",
-                    topic: self.topic.name.to_owned(),
-                    timeout,
-                });
-            }
-            tokio::time::sleep(MATCH_POLL).await;
-        }
-        Ok(())
+        wait_for_match("readers", self.topic, count, timeout, || {
+            self.matched_readers()
+        })
+        .await
     }
 }
 
@@ -331,18 +345,8 @@ impl<T: WireType> Subscriber<T> {
 
     /// Waits until at least `count` writers are matched.
     pub async fn wait_for_writers(&mut self, count: usize, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        while self.matched_writers() < count {
-            if Instant::now() >= deadline {
-                return Err(Error::NotMatched {
-                    what: "writers",
-                    topic: self.topic.name.to_owned(),
-                    timeout,
-                });
-            }
-            tokio::time::sleep(MATCH_POLL).await;
-        }
-        Ok(())
+        let topic = self.topic;
+        wait_for_match("writers", topic, count, timeout, || self.matched_writers()).await
     }
 }
 

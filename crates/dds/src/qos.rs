@@ -36,9 +36,8 @@ fn base() -> QosPolicyBuilder {
         .durability(Durability::TransientLocal)
 }
 
-/// Topic QoS: also sizes rustdds's per-topic cache.
-pub fn topic() -> QosPolicies {
-    base()
+fn keep_last_one_per_instance(builder: QosPolicyBuilder) -> QosPolicies {
+    builder
         .history(History::KeepLast { depth: 1 })
         .resource_limits(ResourceLimits {
             max_samples: INSTANCES,
@@ -46,6 +45,11 @@ pub fn topic() -> QosPolicies {
             max_samples_per_instance: 1,
         })
         .build()
+}
+
+/// Topic QoS: also sizes rustdds's per-topic cache.
+pub fn topic() -> QosPolicies {
+    keep_last_one_per_instance(base())
 }
 
 /// Reader QoS: reliable, transient-local, keep-last 1 per instance, 500 × 1.
@@ -73,16 +77,5 @@ pub fn writer_with_depth(depth: i32) -> QosPolicies {
 
 /// Benchmark topics: reliable, volatile, keep-last 1 (as the Fast DDS peer's ping-pong).
 pub fn volatile() -> QosPolicies {
-    QosPolicyBuilder::new()
-        .reliability(Reliability::Reliable {
-            max_blocking_time: MAX_BLOCKING,
-        })
-        .durability(Durability::Volatile)
-        .history(History::KeepLast { depth: 1 })
-        .resource_limits(ResourceLimits {
-            max_samples: INSTANCES,
-            max_instances: INSTANCES,
-            max_samples_per_instance: 1,
-        })
-        .build()
+    keep_last_one_per_instance(base().durability(Durability::Volatile))
 }
