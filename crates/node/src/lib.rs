@@ -1,0 +1,64 @@
+//! The node runtime of sustainml-rs: write one callback, get a SustainML node.
+//!
+//! ```no_run
+//! use sustainml_node::{ml_model_metadata, TaskError};
+//!
+//! fn main() -> Result<(), sustainml_node::NodeError> {
+//!     ml_model_metadata()
+//!         .on_configuration(|request| Ok(format!("{{\"echo\":{:?}}}", request)))
+//!         .callback(|(input,), ctx, out| {
+//!             if input.problem_short_description.is_empty() {
+//!                 return Err(TaskError::new("empty problem description"));
+//!             }
+//!             out.keywords = input.problem_short_description.split(' ').map(str::to_owned).collect();
+//!             ctx.set_message("keywords from the short description");
+//!             Ok(())
+//!         })
+//!         .run_blocking()
+//! }
+//! ```
+//!
+//! What the runtime does for the callback (see REFERENCE.md §2 for the reference's
+//! behaviour this improves on):
+//!
+//! - **Join by task id.** The callback runs once every input of a task has arrived, in
+//!   any order, with many tasks in flight and up to `concurrency` callbacks at once.
+//!   Incomplete tasks are evicted after `input_timeout` and reported with the names of
+//!   the missing inputs; duplicates are ignored; memory is bounded (`max_pending`).
+//! - **Status.** The node publishes INITIALIZING → IDLE → RUNNING → IDLE/ERROR on
+//!   `/sustainml/status` and one status instance per task (RUNNING, then SUCCEEDED or
+//!   ERROR with the message). A callback that fails, panics or overruns `task_timeout`
+//!   gives TASK_ERROR, and **its output is not published**: downstream nodes and the
+//!   orchestrator learn of the failure from the task's status (the orchestrator marks
+//!   the task failed; downstream nodes evict it and report the missing input).
+//! - **Control** (`/sustainml/control`, `target_node` = this node or empty):
+//!   STOP_NODE/START_NODE stop and resume taking tasks (inputs are still joined),
+//!   RESET_NODE drops pending tasks, TERMINATE_NODE exits cleanly;
+//!   STOP_TASK/PREEMPT_TASK cancel a task (cooperatively, through
+//!   [`TaskContext::is_cancelled`]; its output is discarded), RESET_TASK forgets its
+//!   inputs so it can run again.
+//! - **Configuration service.** Requests for this node's id are answered with the
+//!   configuration callback's JSON (success=true) or an error (success=false,
+//!   INTERNAL_ERROR, `{"error": …}`), on its own threads.
+//! - **Shutdown.** Ctrl-C, SIGTERM or TERMINATE_NODE: TERMINATING is published, writers
+//!   are flushed, the participant is dropped, `run` returns `Ok`. A second Ctrl-C exits
+//!   at once.
+#![warn(missing_docs)]
+
+mod inputs;
+mod join;
+mod kind;
+mod runtime;
+mod status;
+mod task;
+
+pub use inputs::InputSet;
+pub use kind::NodeKind;
+pub use runtime::{
+    app_requirements, carbon_footprint, generic, hw_constraints, hw_resources, ml_model,
+    ml_model_metadata, MlModelInputs, Node, NodeBuilder, NodeError, NodeOptions,
+};
+pub use status::TASK_INSTANCES;
+pub use sustainml_dds::logging;
+pub use sustainml_types as types;
+pub use task::{TaskContext, TaskError, TaskResult};

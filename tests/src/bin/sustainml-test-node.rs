@@ -1,0 +1,183 @@
+//! `sustainml-test-node`: a node of any reference kind with trivial, deterministic
+//! callbacks and switches to misbehave, for the node runtime's cross-process tests
+//! and benchmarks. Run it inside `scripts/isolated`.
+//!
+//! Outputs carry the task id in their strings, so a test can tell them apart; the
+//! carbon node computes `carbon_footprint = power × latency` from its inputs.
+
+use std::time::Duration;
+
+use clap::Parser;
+use sustainml_node::types::*;
+use sustainml_node::{logging, NodeKind, NodeOptions, TaskContext, TaskError};
+
+#[derive(Parser, Clone)]
+#[command(about = "A SustainML node with trivial callbacks, for tests (run inside scripts/isolated)")]
+struct Args {
+    /// app_requirements, hw_constraints, ml_model_metadata, ml_model, hw_resources, carbon_footprint
+    #[arg(long)]
+    kind: String,
+    /// Sleep a pseudo-random 0..=N ms in each callback.
+    #[arg(long, default_value_t = 0)]
+    delay_max_ms: u64,
+    /// Fail the tasks of this problem id with an error.
+    #[arg(long)]
+    fail_problem: Option<u32>,
+    /// Panic in the tasks of this problem id.
+    #[arg(long)]
+    panic_problem: Option<u32>,
+    /// Never return (ignoring cancellation) for this problem id.
+    #[arg(long)]
+    hang_problem: Option<u32>,
+    /// Use the async callback API instead of the sync one.
+    #[arg(long)]
+    use_async: bool,
+    #[arg(long)]
+    concurrency: Option<usize>,
+    #[arg(long, default_value_t = 300_000)]
+    input_timeout_ms: u64,
+    #[arg(long, default_value_t = 600_000)]
+    task_timeout_ms: u64,
+    #[arg(long, default_value_t = 10_000)]
+    max_pending: usize,
+}
+
+fn delay(args: &Args, task: TaskIdImpl) -> Duration {
+    if args.delay_max_ms == 0 {
+        return Duration::ZERO;
+    }
+    let x = u64::from(task.problem_id).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+    Duration::from_millis(x % (args.delay_max_ms + 1))
+}
+
+/// The misbehaviours, then the delay; shared by the sync and async paths.
+fn misbehave(args: &Args, ctx: &TaskContext) -> Result<(), TaskError> {
+    let p = ctx.task_id().problem_id;
+    if args.fail_problem == Some(p) {
+        return Err(TaskError::new(format!("refusing problem {p} on purpose")));
+    }
+    if args.panic_problem == Some(p) {
+        panic!("panicking on problem {p} on purpose");
+    }
+    if args.hang_problem == Some(p) {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    Ok(())
+}
+
+fn tag(ctx: &TaskContext) -> String {
+    format!("{}@{}", ctx.node_name(), ctx.task_id())
+}
+
+fn config(name: &'static str) -> impl Fn(&str) -> Result<String, String> + Send + Sync {
+    move |request: &str| match request {
+        "slow" => {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(r#"{"slow":true}"#.to_owned())
+        }
+        "invalid" => Ok("this is not JSON".to_owned()),
+        "fail" => Err("asked to fail".to_owned()),
+        other => Ok(serde_json::json!({ "node": name, "request": other }).to_string()),
+    }
+}
+
+/// Runs `builder` with `fill` as its sync or async callback.
+macro_rules! node {
+    ($args:expr, $options:expr, $builder:expr, $name:expr, $fill:path) => {{
+        let args = $args.clone();
+        let b = $builder.options($options).on_configuration(config($name));
+        if $args.use_async {
+            b.async_callback(move |inputs, mut ctx: TaskContext| {
+                let args = args.clone();
+                async move {
+                    misbehave(&args, &ctx)?;
+                    tokio::time::sleep(delay(&args, ctx.task_id())).await;
+                    let mut out = Default::default();
+                    $fill(inputs, &ctx, &mut out);
+                    ctx.set_message("async");
+                    Ok(out)
+                }
+            })
+            .run_blocking()
+        } else {
+            b.callback(move |inputs, ctx, out| {
+                misbehave(&args, ctx)?;
+                std::thread::sleep(delay(&args, ctx.task_id()));
+                $fill(inputs, ctx, out);
+                Ok(())
+            })
+            .run_blocking()
+        }
+    }};
+}
+
+fn app((input,): (UserInputImpl,), ctx: &TaskContext, out: &mut AppRequirementsImpl) {
+    out.app_requirements = vec![tag(ctx), input.modality];
+}
+
+fn constraints(_: (UserInputImpl,), ctx: &TaskContext, out: &mut HWConstraintsImpl) {
+    out.max_memory_footprint = ctx.task_id().problem_id;
+    out.hardware_required = vec![tag(ctx)];
+}
+
+fn metadata((input,): (UserInputImpl,), ctx: &TaskContext, out: &mut MLModelMetadataImpl) {
+    out.keywords = vec![input.modality];
+    out.ml_model_metadata = vec![tag(ctx)];
+}
+
+fn model(inputs: sustainml_node::MlModelInputs, ctx: &TaskContext, out: &mut MLModelImpl) {
+    let (metadata, _app, hw, _model, _hw, _co2) = inputs;
+    out.model = tag(ctx);
+    out.model_properties = format!("{:?} {:?}", metadata.ml_model_metadata, hw.hardware_required);
+}
+
+fn resources(
+    (model, _app, _hw): (MLModelImpl, AppRequirementsImpl, HWConstraintsImpl),
+    ctx: &TaskContext,
+    out: &mut HWResourceImpl,
+) {
+    out.hw_description = format!("{} for {}", tag(ctx), model.model);
+    out.power_consumption = 10.0;
+    out.latency = f64::from(ctx.task_id().problem_id);
+}
+
+fn carbon(
+    (_model, _input, hw): (MLModelImpl, UserInputImpl, HWResourceImpl),
+    ctx: &TaskContext,
+    out: &mut CO2FootprintImpl,
+) {
+    out.carbon_footprint = hw.power_consumption * hw.latency;
+    out.extra_data = tag(ctx).into_bytes();
+}
+
+fn main() {
+    let args = Args::parse();
+    let Some(kind) = NodeKind::parse(&args.kind) else {
+        eprintln!("sustainml-test-node: unknown --kind {:?}", args.kind);
+        std::process::exit(2);
+    };
+    logging::init(Some(kind.node_name()));
+    let mut options = NodeOptions::default()
+        .input_timeout(Duration::from_millis(args.input_timeout_ms))
+        .task_timeout(Duration::from_millis(args.task_timeout_ms))
+        .max_pending(args.max_pending);
+    if let Some(c) = args.concurrency {
+        options = options.concurrency(c);
+    }
+    let name = kind.node_name();
+    let result = match kind {
+        NodeKind::AppRequirements => node!(args, options, sustainml_node::app_requirements(), name, app),
+        NodeKind::HwConstraints => node!(args, options, sustainml_node::hw_constraints(), name, constraints),
+        NodeKind::MlModelMetadata => node!(args, options, sustainml_node::ml_model_metadata(), name, metadata),
+        NodeKind::MlModel => node!(args, options, sustainml_node::ml_model(), name, model),
+        NodeKind::HwResources => node!(args, options, sustainml_node::hw_resources(), name, resources),
+        NodeKind::CarbonFootprint => node!(args, options, sustainml_node::carbon_footprint(), name, carbon),
+        _ => unreachable!("NodeKind::parse returns the six kinds"),
+    };
+    if let Err(e) = result {
+        eprintln!("sustainml-test-node: {e}");
+        std::process::exit(1);
+    }
+}
