@@ -177,3 +177,24 @@ pub fn temp_file(name: &str, lines: &[String]) -> PathBuf {
     std::fs::write(&path, lines.join("\n") + "\n").expect("write test file");
     path
 }
+
+use sustainml_types::codec::{self, Hex};
+use sustainml_types::topics::TopicInfo;
+use sustainml_types::{TaskData, TaskIdImpl as TaskId};
+
+/// The `TOPIC HEX` line of `value` stamped with task {problem, iteration}.
+pub fn sample_line<T: TaskData>(topic: TopicInfo, mut value: T, problem: u32, iteration: u32) -> String {
+    value.set_task_id(TaskId::new(problem, iteration));
+    format!("{} {}", topic.name, Hex(&codec::encode(&value).expect("encode")))
+}
+
+/// Decodes the `TOPIC HEX` lines of `topic`.
+pub fn decode_lines<T: TaskData>(lines: &[String], topic: TopicInfo) -> Vec<T> {
+    let prefix = format!("{} ", topic.name);
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|hex| codec::decode(&hex::decode(hex).expect("hex")).expect("decode"))
+        .collect()
+}
+
