@@ -91,6 +91,11 @@ impl Peer {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for a stdout line equal to `line`.
     pub fn expect_line(&self, line: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
@@ -183,9 +188,18 @@ use sustainml_types::topics::TopicInfo;
 use sustainml_types::{TaskData, TaskIdImpl as TaskId};
 
 /// The `TOPIC HEX` line of `value` stamped with task {problem, iteration}.
-pub fn sample_line<T: TaskData>(topic: TopicInfo, mut value: T, problem: u32, iteration: u32) -> String {
+pub fn sample_line<T: TaskData>(
+    topic: TopicInfo,
+    mut value: T,
+    problem: u32,
+    iteration: u32,
+) -> String {
     value.set_task_id(TaskId::new(problem, iteration));
-    format!("{} {}", topic.name, Hex(&codec::encode(&value).expect("encode")))
+    format!(
+        "{} {}",
+        topic.name,
+        Hex(&codec::encode(&value).expect("encode"))
+    )
 }
 
 /// Decodes the `TOPIC HEX` lines of `topic`.
@@ -197,4 +211,3 @@ pub fn decode_lines<T: TaskData>(lines: &[String], topic: TopicInfo) -> Vec<T> {
         .map(|hex| codec::decode(&hex::decode(hex).expect("hex")).expect("decode"))
         .collect()
 }
-

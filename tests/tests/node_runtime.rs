@@ -45,7 +45,10 @@ impl Graph {
             .iter()
             .map(|args| Peer::spawn(args[1], Path::new(NODE), args, domain, &[]))
             .collect();
-        Self { domain, _nodes: nodes }
+        Self {
+            domain,
+            _nodes: nodes,
+        }
     }
 
     /// Subscribes to `out`, publishes `lines`, returns what arrived on `out`.
@@ -53,13 +56,27 @@ impl Graph {
         let sub = Peer::spawn(
             "sub",
             Path::new(PEER),
-            &["sub", "--topics", out.name, "--expect", &expect.to_string(), "--timeout", "60"],
+            &[
+                "sub",
+                "--topics",
+                out.name,
+                "--expect",
+                &expect.to_string(),
+                "--timeout",
+                "60",
+            ],
             self.domain,
             &[],
         );
         sub.expect_line("READY", Duration::from_secs(20));
         let file = temp_file(&format!("graph-{}.txt", self.domain), lines);
-        let publ = Peer::spawn("pub", Path::new(PEER), &["pub", "--input", file.to_str().expect("path")], self.domain, &[]);
+        let publ = Peer::spawn(
+            "pub",
+            Path::new(PEER),
+            &["pub", "--input", file.to_str().expect("path")],
+            self.domain,
+            &[],
+        );
         let received = sub.finish(Duration::from_secs(90));
         publ.finish(Duration::from_secs(60));
         received
@@ -102,9 +119,21 @@ fn each_kind_alone_completes_twenty_tasks() {
 struct NodeKindList;
 impl NodeKindList {
     const ALL: [(&'static str, &'static [TopicInfo], TopicInfo); 6] = [
-        ("app_requirements", &[topics::USER_INPUT], topics::APP_REQUIREMENTS_OUTPUT),
-        ("hw_constraints", &[topics::USER_INPUT], topics::HW_CONSTRAINTS_OUTPUT),
-        ("ml_model_metadata", &[topics::USER_INPUT], topics::ML_MODEL_METADATA_OUTPUT),
+        (
+            "app_requirements",
+            &[topics::USER_INPUT],
+            topics::APP_REQUIREMENTS_OUTPUT,
+        ),
+        (
+            "hw_constraints",
+            &[topics::USER_INPUT],
+            topics::HW_CONSTRAINTS_OUTPUT,
+        ),
+        (
+            "ml_model_metadata",
+            &[topics::USER_INPUT],
+            topics::ML_MODEL_METADATA_OUTPUT,
+        ),
         (
             "ml_model",
             &[
@@ -119,12 +148,20 @@ impl NodeKindList {
         ),
         (
             "hw_resources",
-            &[topics::ML_MODEL_OUTPUT, topics::APP_REQUIREMENTS_OUTPUT, topics::HW_CONSTRAINTS_OUTPUT],
+            &[
+                topics::ML_MODEL_OUTPUT,
+                topics::APP_REQUIREMENTS_OUTPUT,
+                topics::HW_CONSTRAINTS_OUTPUT,
+            ],
             topics::HW_RESOURCES_OUTPUT,
         ),
         (
             "carbon_footprint",
-            &[topics::ML_MODEL_OUTPUT, topics::USER_INPUT, topics::HW_RESOURCES_OUTPUT],
+            &[
+                topics::ML_MODEL_OUTPUT,
+                topics::USER_INPUT,
+                topics::HW_RESOURCES_OUTPUT,
+            ],
             topics::CARBON_FOOTPRINT_OUTPUT,
         ),
     ];
@@ -139,14 +176,23 @@ const BASELINES: [TopicInfo; 3] = [
 #[test]
 fn metadata_feeds_ml_model() {
     assert_isolated();
-    let graph = Graph::start(80, &[&["--kind", "ml_model_metadata"], &["--kind", "ml_model"]]);
-    let mut feed = vec![topics::USER_INPUT, topics::APP_REQUIREMENTS_OUTPUT, topics::HW_CONSTRAINTS_OUTPUT];
+    let graph = Graph::start(
+        80,
+        &[&["--kind", "ml_model_metadata"], &["--kind", "ml_model"]],
+    );
+    let mut feed = vec![
+        topics::USER_INPUT,
+        topics::APP_REQUIREMENTS_OUTPUT,
+        topics::HW_CONSTRAINTS_OUTPUT,
+    ];
     feed.extend(BASELINES);
     let out = graph.run(&inputs(&feed), topics::ML_MODEL_OUTPUT, TASKS);
     let models = decode_lines::<MLModelImpl>(&out, topics::ML_MODEL_OUTPUT);
     assert_eq!(problems(&models), all_tasks());
     // The model node saw the metadata node's output, not an injected one.
-    assert!(models.iter().all(|m| m.model_properties.contains("ML_MODEL_METADATA_NODE@")));
+    assert!(models
+        .iter()
+        .all(|m| m.model_properties.contains("ML_MODEL_METADATA_NODE@")));
 }
 
 #[test]
@@ -166,13 +212,18 @@ fn ml_model_and_requirements_feed_hw_resources() {
     let out = graph.run(&inputs(&feed), topics::HW_RESOURCES_OUTPUT, TASKS);
     let hw = decode_lines::<HWResourceImpl>(&out, topics::HW_RESOURCES_OUTPUT);
     assert_eq!(problems(&hw), all_tasks());
-    assert!(hw.iter().all(|h| h.hw_description.contains("for ML_MODEL_NODE@")));
+    assert!(hw
+        .iter()
+        .all(|h| h.hw_description.contains("for ML_MODEL_NODE@")));
 }
 
 #[test]
 fn hw_resources_feeds_carbon_footprint() {
     assert_isolated();
-    let graph = Graph::start(82, &[&["--kind", "hw_resources"], &["--kind", "carbon_footprint"]]);
+    let graph = Graph::start(
+        82,
+        &[&["--kind", "hw_resources"], &["--kind", "carbon_footprint"]],
+    );
     let feed = [
         topics::ML_MODEL_OUTPUT,
         topics::APP_REQUIREMENTS_OUTPUT,
@@ -206,9 +257,20 @@ fn random_callback_delays_still_complete_every_task() {
     assert_isolated();
     let graph = Graph::start(
         84,
-        &[&["--kind", "ml_model_metadata", "--delay-max-ms", "400", "--concurrency", "3"]],
+        &[&[
+            "--kind",
+            "ml_model_metadata",
+            "--delay-max-ms",
+            "400",
+            "--concurrency",
+            "3",
+        ]],
     );
-    let out = graph.run(&inputs(&[topics::USER_INPUT]), topics::ML_MODEL_METADATA_OUTPUT, TASKS);
+    let out = graph.run(
+        &inputs(&[topics::USER_INPUT]),
+        topics::ML_MODEL_METADATA_OUTPUT,
+        TASKS,
+    );
     let md = decode_lines::<MLModelMetadataImpl>(&out, topics::ML_MODEL_METADATA_OUTPUT);
     assert_eq!(problems(&md), all_tasks());
 }
@@ -216,8 +278,21 @@ fn random_callback_delays_still_complete_every_task() {
 #[test]
 fn async_callbacks_complete_every_task() {
     assert_isolated();
-    let graph = Graph::start(85, &[&["--kind", "app_requirements", "--use-async", "--delay-max-ms", "100"]]);
-    let out = graph.run(&inputs(&[topics::USER_INPUT]), topics::APP_REQUIREMENTS_OUTPUT, TASKS);
+    let graph = Graph::start(
+        85,
+        &[&[
+            "--kind",
+            "app_requirements",
+            "--use-async",
+            "--delay-max-ms",
+            "100",
+        ]],
+    );
+    let out = graph.run(
+        &inputs(&[topics::USER_INPUT]),
+        topics::APP_REQUIREMENTS_OUTPUT,
+        TASKS,
+    );
     let app = decode_lines::<AppRequirementsImpl>(&out, topics::APP_REQUIREMENTS_OUTPUT);
     assert_eq!(problems(&app), all_tasks());
 }
@@ -232,13 +307,25 @@ fn a_configuration_request_to_each_kind_is_answered() {
         let request = Peer::spawn(
             "request",
             Path::new(PEER),
-            &["request", "--node-id", &id.value().to_string(), "--configuration", "TestConfig", "--timeout", "20"],
+            &[
+                "request",
+                "--node-id",
+                &id.value().to_string(),
+                "--configuration",
+                "TestConfig",
+                "--timeout",
+                "20",
+            ],
             86,
             &[],
         );
         let lines = request.finish(Duration::from_secs(40));
-        let hex = lines.iter().find_map(|l| l.strip_prefix("sustainml/response ")).expect("response");
-        let response: ResponseTypeImpl = codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
+        let hex = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("sustainml/response "))
+            .expect("response");
+        let response: ResponseTypeImpl =
+            codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
         assert_eq!(response.node_id, id.value());
         assert!(response.success, "{id}: {}", response.configuration);
         let json: serde_json::Value = serde_json::from_str(&response.configuration).expect("JSON");
@@ -255,16 +342,32 @@ fn fastdds_feeds_a_rust_node_that_feeds_fastdds() {
     let sub = Peer::spawn(
         "fastdds sub",
         &fastdds_peer(),
-        &["sub", "--topics", topics::APP_REQUIREMENTS_OUTPUT.name, "--expect", "20", "--timeout", "60"],
+        &[
+            "sub",
+            "--topics",
+            topics::APP_REQUIREMENTS_OUTPUT.name,
+            "--expect",
+            "20",
+            "--timeout",
+            "60",
+        ],
         domain,
         &[],
     );
     sub.expect_line("READY", Duration::from_secs(20));
     let file = temp_file("fastdds-feed.txt", &inputs(&[topics::USER_INPUT]));
-    let publ = Peer::spawn("fastdds pub", &fastdds_peer(), &["pub", "--input", file.to_str().expect("path")], domain, &[]);
+    let publ = Peer::spawn(
+        "fastdds pub",
+        &fastdds_peer(),
+        &["pub", "--input", file.to_str().expect("path")],
+        domain,
+        &[],
+    );
     let out = sub.finish(Duration::from_secs(90));
     publ.finish(Duration::from_secs(60));
     let app = decode_lines::<AppRequirementsImpl>(&out, topics::APP_REQUIREMENTS_OUTPUT);
     assert_eq!(problems(&app), all_tasks());
-    assert!(app.iter().all(|a| a.app_requirements[0] == format!("APP_REQUIREMENTS_NODE@{}", a.task_id)));
+    assert!(app
+        .iter()
+        .all(|a| a.app_requirements[0] == format!("APP_REQUIREMENTS_NODE@{}", a.task_id)));
 }

@@ -128,10 +128,15 @@ impl Joiner {
         }
     }
 
-    /// Forgets that a task ran, so that it can run again (RESET_TASK).
+    /// Drops a task's partial inputs; false if it had none.
+    pub fn remove_pending(&mut self, task_id: TaskIdImpl) -> bool {
+        self.pending.remove(&task_id).is_some()
+    }
+
+    /// Forgets a task entirely, so that it can run again (RESET_TASK).
     pub fn forget(&mut self, task_id: TaskIdImpl) -> bool {
         let was_done = self.done.remove(&task_id);
-        was_done | self.pending.remove(&task_id).is_some()
+        was_done | self.remove_pending(task_id)
     }
 
     /// Drops every pending task (RESET_NODE); returns how many.
@@ -214,7 +219,10 @@ mod tests {
         assert!(matches!(put(&mut j, 1, 0, now), Joined::Pending));
         match put(&mut j, 1, 1, now) {
             Joined::Complete(slots) => {
-                let order: Vec<usize> = slots.into_iter().map(|s| *s.downcast::<usize>().expect("usize")).collect();
+                let order: Vec<usize> = slots
+                    .into_iter()
+                    .map(|s| *s.downcast::<usize>().expect("usize"))
+                    .collect();
                 assert_eq!(order, vec![0, 1, 2]);
             }
             other => panic!("{other:?}"),

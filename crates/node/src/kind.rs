@@ -114,6 +114,9 @@ mod tests {
         assert_eq!(NodeKind::parse("carbon"), Some(NodeKind::CarbonFootprint));
         assert_eq!(NodeKind::parse("nope"), None);
         assert_eq!(NodeKind::MlModel.inputs().len(), 6);
-        assert_eq!(NodeKind::CarbonFootprint.inputs()[1].name, "/sustainml/user_input");
+        assert_eq!(
+            NodeKind::CarbonFootprint.inputs()[1].name,
+            "/sustainml/user_input"
+        );
     }
 }

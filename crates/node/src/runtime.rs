@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use sustainml_dds::{Participant, Publisher, Replier};
 use sustainml_types::topics::{self, TopicInfo};
 use sustainml_types::{
-    CmdNode, CmdTask, ErrorCode, NodeControlImpl, NodeId, Status, TaskData, TaskIdImpl,
-    TaskStatus,
+    CmdNode, CmdTask, ErrorCode, NodeControlImpl, NodeId, Status, TaskData, TaskIdImpl, TaskStatus,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -184,12 +183,14 @@ pub fn ml_model() -> NodeBuilder<MlModelInputs, MLModelImpl> {
 }
 
 /// HW_RESOURCES_NODE: (MLModel, AppRequirements, HWConstraints) → HWResource.
-pub fn hw_resources() -> NodeBuilder<(MLModelImpl, AppRequirementsImpl, HWConstraintsImpl), HWResourceImpl> {
+pub fn hw_resources(
+) -> NodeBuilder<(MLModelImpl, AppRequirementsImpl, HWConstraintsImpl), HWResourceImpl> {
     kind_builder(NodeKind::HwResources)
 }
 
 /// CARBON_FOOTPRINT_NODE: (MLModel, UserInput, HWResource) → CO2Footprint.
-pub fn carbon_footprint() -> NodeBuilder<(MLModelImpl, UserInputImpl, HWResourceImpl), CO2FootprintImpl> {
+pub fn carbon_footprint(
+) -> NodeBuilder<(MLModelImpl, UserInputImpl, HWResourceImpl), CO2FootprintImpl> {
     kind_builder(NodeKind::CarbonFootprint)
 }
 
@@ -302,7 +303,9 @@ pub struct Node<I, O> {
 
 impl<I, O> std::fmt::Debug for Node<I, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("def", &self.def).finish_non_exhaustive()
+        f.debug_struct("Node")
+            .field("def", &self.def)
+            .finish_non_exhaustive()
     }
 }
 
@@ -381,7 +384,11 @@ impl<I: InputSet, O: TaskData + Default> Node<I, O> {
             last_failed: false,
         };
         state.status.node(Status::Idle).await;
-        tracing::info!(inputs = state.inputs.len(), output = self.def.output.name, "node ready");
+        tracing::info!(
+            inputs = state.inputs.len(),
+            output = self.def.output.name,
+            "node ready"
+        );
         let result = state.serve(arrivals, control, stop).await;
 
         state.status.node(Status::Terminating).await;
@@ -471,7 +478,9 @@ fn spawn_config_service(
                         match tokio::time::timeout(timeout, work).await {
                             Ok(Ok(r)) => r,
                             Ok(Err(e)) => Err(format!("configuration callback panicked: {e}")),
-                            Err(_) => Err(format!("configuration callback took longer than {timeout:?}")),
+                            Err(_) => Err(format!(
+                                "configuration callback took longer than {timeout:?}"
+                            )),
                         }
                     }
                 };
@@ -491,7 +500,10 @@ fn spawn_config_service(
                     ),
                 };
                 if !success {
-                    tracing::warn!(transaction = request.transaction_id, "configuration request failed: {body}");
+                    tracing::warn!(
+                        transaction = request.transaction_id,
+                        "configuration request failed: {body}"
+                    );
                 }
                 if let Err(e) = responder.reply(&request, success, code, body).await {
                     tracing::warn!("cannot answer configuration request: {e}");
@@ -538,7 +550,8 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         stop: impl Future<Output = ()> + Send,
     ) -> Result<(), NodeError> {
         let (done_tx, mut done) = mpsc::unbounded_channel::<Completion<O>>();
-        let tick_every = (self.options.input_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let tick_every = (self.options.input_timeout / 4)
+            .clamp(Duration::from_millis(50), Duration::from_secs(1));
         let mut tick = tokio::time::interval(tick_every);
         let mut stop: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(stop);
         loop {
@@ -573,13 +586,20 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
             return;
         }
         let mut evicted = Vec::new();
-        match self.joiner.insert(a.task_id, a.slot, a.sample, Instant::now(), &mut evicted) {
+        match self
+            .joiner
+            .insert(a.task_id, a.slot, a.sample, Instant::now(), &mut evicted)
+        {
             Joined::Complete(slots) => match I::from_slots(slots) {
                 Some(inputs) => self.ready.push_back((a.task_id, inputs)),
-                None => tracing::error!(task = %a.task_id, "inputs of the wrong type (internal error)"),
+                None => {
+                    tracing::error!(task = %a.task_id, "inputs of the wrong type (internal error)")
+                }
             },
             Joined::Pending => {}
-            Joined::Duplicate => tracing::debug!(task = %a.task_id, topic = self.inputs[a.slot].name, "duplicate input ignored"),
+            Joined::Duplicate => {
+                tracing::debug!(task = %a.task_id, topic = self.inputs[a.slot].name, "duplicate input ignored")
+            }
         }
         self.report_evicted(evicted).await;
     }
@@ -615,7 +635,9 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
 
     async fn dispatch(&mut self, done: &mpsc::UnboundedSender<Completion<O>>) {
         while self.accepting && self.running.len() < self.options.concurrency {
-            let Some((task, inputs)) = self.ready.pop_front() else { break };
+            let Some((task, inputs)) = self.ready.pop_front() else {
+                break;
+            };
             let cancel = CancellationToken::new();
             self.running.insert(
                 task,
@@ -633,20 +655,25 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
             let timeout = self.options.task_timeout;
             let done = done.clone();
             tokio::spawn(async move {
-                let (message, result) = match tokio::time::timeout(timeout, callback.run(inputs, ctx)).await {
-                    Ok(r) => r,
-                    Err(_) => (
-                        String::new(),
-                        Err(TaskError(format!("the callback did not return within {timeout:?}"))),
-                    ),
-                };
+                let (message, result) =
+                    match tokio::time::timeout(timeout, callback.run(inputs, ctx)).await {
+                        Ok(r) => r,
+                        Err(_) => (
+                            String::new(),
+                            Err(TaskError(format!(
+                                "the callback did not return within {timeout:?}"
+                            ))),
+                        ),
+                    };
                 let _ = done.send((task, message, result));
             });
         }
     }
 
     async fn finish(&mut self, task: TaskIdImpl, message: String, result: TaskResult<O>) {
-        let Some(running) = self.running.remove(&task) else { return };
+        let Some(running) = self.running.remove(&task) else {
+            return;
+        };
         let result = match running.stopped_by {
             Some(why) => Err(TaskError(format!("task {why}"))),
             None => result,
@@ -657,7 +684,9 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
                 match self.output.write(out).await {
                     Ok(()) => {
                         self.last_failed = false;
-                        self.status.task(task, TaskStatus::Succeeded, &message).await;
+                        self.status
+                            .task(task, TaskStatus::Succeeded, &message)
+                            .await;
                     }
                     Err(e) => {
                         self.last_failed = true;
@@ -705,9 +734,23 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
                     r.cancel.cancel();
                 } else if let Some(pos) = self.ready.iter().position(|(t, _)| *t == task) {
                     self.ready.remove(pos);
-                    self.status.task(task, TaskStatus::Error, &format!("task {why} before it ran")).await;
-                } else if self.joiner.forget(task) {
-                    self.status.task(task, TaskStatus::Error, &format!("task {why} while waiting for inputs")).await;
+                    self.status
+                        .task(
+                            task,
+                            TaskStatus::Error,
+                            &format!("task {why} before it ran"),
+                        )
+                        .await;
+                } else if self.joiner.remove_pending(task) {
+                    self.status
+                        .task(
+                            task,
+                            TaskStatus::Error,
+                            &format!("task {why} while waiting for inputs"),
+                        )
+                        .await;
+                } else {
+                    tracing::info!(%task, "nothing to stop: the task is not pending or running here");
                 }
             }
             CmdTask::Reset => {
@@ -715,7 +758,11 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
                 self.joiner.forget(task);
             }
         }
-        let state = if self.accepting { self.node_state() } else { Status::Idle };
+        let state = if self.accepting {
+            self.node_state()
+        } else {
+            Status::Idle
+        };
         self.status.node(state).await;
         false
     }

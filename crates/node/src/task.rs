@@ -98,8 +98,9 @@ impl TaskContext {
 pub type TaskResult<O> = Result<O, TaskError>;
 
 type SyncFn<I, O> = dyn Fn(I, &mut TaskContext, &mut O) -> Result<(), TaskError> + Send + Sync;
-type AsyncFn<I, O> =
-    dyn Fn(I, TaskContext) -> Pin<Box<dyn Future<Output = (TaskContext, TaskResult<O>)> + Send>> + Send + Sync;
+type AsyncFn<I, O> = dyn Fn(I, TaskContext) -> Pin<Box<dyn Future<Output = (TaskContext, TaskResult<O>)> + Send>>
+    + Send
+    + Sync;
 
 /// A task callback, sync or async.
 pub(crate) enum Callback<I, O> {

@@ -12,7 +12,9 @@ use sustainml_node::types::*;
 use sustainml_node::{logging, NodeKind, NodeOptions, TaskContext, TaskError};
 
 #[derive(Parser, Clone)]
-#[command(about = "A SustainML node with trivial callbacks, for tests (run inside scripts/isolated)")]
+#[command(
+    about = "A SustainML node with trivial callbacks, for tests (run inside scripts/isolated)"
+)]
 struct Args {
     /// app_requirements, hw_constraints, ml_model_metadata, ml_model, hw_resources, carbon_footprint
     #[arg(long)]
@@ -20,6 +22,9 @@ struct Args {
     /// Sleep a pseudo-random 0..=N ms in each callback.
     #[arg(long, default_value_t = 0)]
     delay_max_ms: u64,
+    /// Sleep exactly N ms in each callback (added to the random delay).
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
     /// Fail the tasks of this problem id with an error.
     #[arg(long)]
     fail_problem: Option<u32>,
@@ -43,11 +48,12 @@ struct Args {
 }
 
 fn delay(args: &Args, task: TaskIdImpl) -> Duration {
+    let fixed = Duration::from_millis(args.delay_ms);
     if args.delay_max_ms == 0 {
-        return Duration::ZERO;
+        return fixed;
     }
     let x = u64::from(task.problem_id).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-    Duration::from_millis(x % (args.delay_max_ms + 1))
+    fixed + Duration::from_millis(x % (args.delay_max_ms + 1))
 }
 
 /// The misbehaviours, then the delay; shared by the sync and async paths.
@@ -130,7 +136,10 @@ fn metadata((input,): (UserInputImpl,), ctx: &TaskContext, out: &mut MLModelMeta
 fn model(inputs: sustainml_node::MlModelInputs, ctx: &TaskContext, out: &mut MLModelImpl) {
     let (metadata, _app, hw, _model, _hw, _co2) = inputs;
     out.model = tag(ctx);
-    out.model_properties = format!("{:?} {:?}", metadata.ml_model_metadata, hw.hardware_required);
+    out.model_properties = format!(
+        "{:?} {:?}",
+        metadata.ml_model_metadata, hw.hardware_required
+    );
 }
 
 fn resources(
@@ -168,12 +177,38 @@ fn main() {
     }
     let name = kind.node_name();
     let result = match kind {
-        NodeKind::AppRequirements => node!(args, options, sustainml_node::app_requirements(), name, app),
-        NodeKind::HwConstraints => node!(args, options, sustainml_node::hw_constraints(), name, constraints),
-        NodeKind::MlModelMetadata => node!(args, options, sustainml_node::ml_model_metadata(), name, metadata),
+        NodeKind::AppRequirements => {
+            node!(args, options, sustainml_node::app_requirements(), name, app)
+        }
+        NodeKind::HwConstraints => node!(
+            args,
+            options,
+            sustainml_node::hw_constraints(),
+            name,
+            constraints
+        ),
+        NodeKind::MlModelMetadata => node!(
+            args,
+            options,
+            sustainml_node::ml_model_metadata(),
+            name,
+            metadata
+        ),
         NodeKind::MlModel => node!(args, options, sustainml_node::ml_model(), name, model),
-        NodeKind::HwResources => node!(args, options, sustainml_node::hw_resources(), name, resources),
-        NodeKind::CarbonFootprint => node!(args, options, sustainml_node::carbon_footprint(), name, carbon),
+        NodeKind::HwResources => node!(
+            args,
+            options,
+            sustainml_node::hw_resources(),
+            name,
+            resources
+        ),
+        NodeKind::CarbonFootprint => node!(
+            args,
+            options,
+            sustainml_node::carbon_footprint(),
+            name,
+            carbon
+        ),
         _ => unreachable!("NodeKind::parse returns the six kinds"),
     };
     if let Err(e) = result {

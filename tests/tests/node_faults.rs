@@ -1,0 +1,333 @@
+//! Protects the node runtime's behaviour when things go wrong, across processes: a
+//! failing or panicking callback gives TASK_ERROR with its message and no output while
+//! the node serves other tasks; a callback that never returns times out and the node
+//! stays responsive; incomplete tasks are evicted naming the missing inputs; malformed
+//! samples are counted in the node's status; control commands stop, resume, preempt
+//! and terminate; Ctrl-C exits cleanly after TERMINATING.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sustainml_tests::{assert_isolated, decode_lines, sample_line, temp_file, Peer};
+use sustainml_types::topics::{self, TopicInfo};
+use sustainml_types::*;
+
+const PEER: &str = env!("CARGO_BIN_EXE_sustainml-dds-peer");
+const NODE: &str = env!("CARGO_BIN_EXE_sustainml-test-node");
+
+fn node(domain: u16, args: &[&str]) -> Peer {
+    let mut all = vec!["--kind"];
+    all.extend_from_slice(args);
+    Peer::spawn(args[0], Path::new(NODE), &all, domain, &[])
+}
+
+fn user_inputs(problems: impl IntoIterator<Item = u32>) -> Vec<String> {
+    problems
+        .into_iter()
+        .map(|p| sample_line(topics::USER_INPUT, samples::user_input(), p, 1))
+        .collect()
+}
+
+fn publish(domain: u16, name: &str, lines: &[String]) {
+    let file = temp_file(&format!("{name}-{domain}.txt"), lines);
+    Peer::spawn(
+        "pub",
+        Path::new(PEER),
+        &["pub", "--input", file.to_str().expect("path")],
+        domain,
+        &[],
+    )
+    .finish(Duration::from_secs(60));
+}
+
+/// A subscriber that collects `topic` for `secs` seconds (or until `expect` samples).
+fn collect(domain: u16, topic: TopicInfo, expect: usize, secs: u64) -> Peer {
+    let sub = Peer::spawn(
+        "sub",
+        Path::new(PEER),
+        &[
+            "sub",
+            "--topics",
+            topic.name,
+            "--expect",
+            &expect.to_string(),
+            "--timeout",
+            &secs.to_string(),
+        ],
+        domain,
+        &[],
+    );
+    sub.expect_line("READY", Duration::from_secs(20));
+    sub
+}
+
+fn statuses(sub: Peer, secs: u64) -> Vec<NodeStatusImpl> {
+    let (_, lines, _) = sub.outcome(Duration::from_secs(secs + 30));
+    decode_lines::<NodeStatusImpl>(&lines, topics::STATUS)
+}
+
+fn task_error(statuses: &[NodeStatusImpl], problem: u32) -> Option<&NodeStatusImpl> {
+    statuses
+        .iter()
+        .find(|s| s.task_id.problem_id == problem && s.task_status == TaskStatus::Error)
+}
+
+#[test]
+fn failing_and_panicking_callbacks_give_task_errors_and_no_output() {
+    assert_isolated();
+    let d = 90;
+    let _node = node(
+        d,
+        &[
+            "app_requirements",
+            "--fail-problem",
+            "3",
+            "--panic-problem",
+            "5",
+        ],
+    );
+    let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 8, 10);
+    let status = collect(d, topics::STATUS, 10_000, 6);
+    publish(d, "fail", &user_inputs(1..=10));
+    let out = out.finish(Duration::from_secs(40));
+    let outputs = decode_lines::<AppRequirementsImpl>(&out, topics::APP_REQUIREMENTS_OUTPUT);
+    let mut done: Vec<u32> = outputs.iter().map(|o| o.task_id.problem_id).collect();
+    done.sort_unstable();
+    assert_eq!(
+        done,
+        vec![1, 2, 4, 6, 7, 8, 9, 10],
+        "no output for the failed tasks"
+    );
+    let st = statuses(status, 6);
+    let failed = task_error(&st, 3).expect("task 3 reported");
+    assert_eq!(failed.error_code, ErrorCode::InternalError);
+    assert_eq!(failed.error_description, "refusing problem 3 on purpose");
+    let panicked = task_error(&st, 5).expect("task 5 reported");
+    assert!(
+        panicked
+            .error_description
+            .contains("callback panicked: panicking on problem 5"),
+        "{panicked:?}"
+    );
+    assert!(st
+        .iter()
+        .any(|s| s.task_id.problem_id == 10 && s.task_status == TaskStatus::Succeeded));
+}
+
+#[test]
+fn a_callback_that_never_returns_times_out_and_the_node_stays_responsive() {
+    assert_isolated();
+    let d = 91;
+    let _node = node(
+        d,
+        &[
+            "ml_model_metadata",
+            "--hang-problem",
+            "1",
+            "--task-timeout-ms",
+            "1500",
+            "--concurrency",
+            "1",
+        ],
+    );
+    let out = collect(d, topics::ML_MODEL_METADATA_OUTPUT, 3, 30);
+    let status = collect(d, topics::STATUS, 10_000, 8);
+    publish(d, "hang", &user_inputs(1..=4));
+    let lines = out.finish(Duration::from_secs(60));
+    let done = decode_lines::<MLModelMetadataImpl>(&lines, topics::ML_MODEL_METADATA_OUTPUT);
+    assert_eq!(
+        done.len(),
+        3,
+        "tasks 2..4 ran after task 1 timed out (concurrency 1)"
+    );
+    let request = Peer::spawn(
+        "request",
+        Path::new(PEER),
+        &[
+            "request",
+            "--node-id",
+            "4",
+            "--configuration",
+            "modality",
+            "--timeout",
+            "10",
+        ],
+        d,
+        &[],
+    );
+    request.finish(Duration::from_secs(30));
+    let st = statuses(status, 8);
+    let timed_out = task_error(&st, 1).expect("task 1 reported");
+    assert!(
+        timed_out
+            .error_description
+            .contains("did not return within"),
+        "{timed_out:?}"
+    );
+}
+
+#[test]
+fn incomplete_tasks_are_evicted_naming_the_missing_inputs() {
+    assert_isolated();
+    let d = 92;
+    let _node = node(d, &["hw_resources", "--input-timeout-ms", "1000"]);
+    let status = collect(d, topics::STATUS, 10_000, 6);
+    let lines: Vec<String> = (1..=3)
+        .map(|p| sample_line(topics::ML_MODEL_OUTPUT, samples::ml_model(), p, 1))
+        .collect();
+    publish(d, "evict", &lines);
+    let st = statuses(status, 6);
+    for p in 1..=3 {
+        let e = task_error(&st, p).expect("evicted task reported");
+        assert_eq!(
+            e.error_description,
+            "timed out waiting for inputs; missing inputs: /sustainml/app_requirements/output (AppRequirementsImpl), /sustainml/hw_constraints/output (HWConstraintsImpl)"
+        );
+    }
+    let node_level = st
+        .iter()
+        .filter(|s| s.task_id == TaskIdImpl::default())
+        .last()
+        .expect("node status");
+    assert!(
+        node_level
+            .error_description
+            .contains("3 incomplete tasks evicted"),
+        "{node_level:?}"
+    );
+}
+
+#[test]
+fn malformed_samples_are_counted_in_the_node_status() {
+    assert_isolated();
+    let d = 93;
+    let _node = node(d, &["app_requirements"]);
+    let status = collect(d, topics::STATUS, 10_000, 6);
+    Peer::spawn(
+        "pub-raw",
+        Path::new(PEER),
+        &[
+            "pub-raw",
+            "--topic",
+            topics::USER_INPUT.name,
+            "--body",
+            "ffffffff",
+            "--body",
+            "01",
+            "--linger",
+            "0",
+        ],
+        d,
+        &[],
+    )
+    .finish(Duration::from_secs(30));
+    publish(d, "after-garbage", &user_inputs([1]));
+    let st = statuses(status, 6);
+    let node_level = st
+        .iter()
+        .filter(|s| s.task_id == TaskIdImpl::default())
+        .last()
+        .expect("node status");
+    assert!(
+        node_level
+            .error_description
+            .contains("2 malformed samples dropped"),
+        "{node_level:?}"
+    );
+    assert!(st
+        .iter()
+        .any(|s| s.task_id.problem_id == 1 && s.task_status == TaskStatus::Succeeded));
+}
+
+fn control(cmd_node: CmdNode, cmd_task: CmdTask, task: (u32, u32), seq: u32) -> String {
+    let c = NodeControlImpl {
+        cmd_node,
+        cmd_task,
+        target_node: "APP_REQUIREMENTS_NODE".into(),
+        source_node: format!("TEST_{seq}"),
+        task_id: TaskIdImpl::new(task.0, task.1),
+    };
+    sample_line(topics::CONTROL, c, task.0, task.1)
+}
+
+#[test]
+fn stop_and_start_node_pause_and_resume_taking_tasks() {
+    assert_isolated();
+    let d = 94;
+    let _node = node(d, &["app_requirements"]);
+    publish(
+        d,
+        "stop",
+        &[control(CmdNode::Stop, CmdTask::NoCmd, (0, 0), 1)],
+    );
+    let quiet = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 1, 3);
+    publish(d, "inputs", &user_inputs(1..=3));
+    let (got_one, _, _) = quiet.outcome(Duration::from_secs(30));
+    assert!(!got_one, "a stopped node published an output");
+    let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 3, 20);
+    publish(
+        d,
+        "start",
+        &[control(CmdNode::Start, CmdTask::NoCmd, (0, 0), 2)],
+    );
+    let lines = out.finish(Duration::from_secs(40));
+    assert_eq!(
+        decode_lines::<AppRequirementsImpl>(&lines, topics::APP_REQUIREMENTS_OUTPUT).len(),
+        3
+    );
+}
+
+#[test]
+fn preempting_a_running_task_discards_its_output() {
+    assert_isolated();
+    let d = 95;
+    let _node = node(d, &["app_requirements", "--delay-ms", "3000"]);
+    let status = collect(d, topics::STATUS, 10_000, 10);
+    publish(d, "inputs", &user_inputs([2]));
+    std::thread::sleep(Duration::from_millis(300));
+    publish(
+        d,
+        "preempt",
+        &[control(CmdNode::NoCmd, CmdTask::Preempt, (2, 1), 3)],
+    );
+    let st = statuses(status, 10);
+    let e = task_error(&st, 2).expect("task 2 reported");
+    assert_eq!(e.error_description, "task preempted");
+    assert!(!st
+        .iter()
+        .any(|s| s.task_id.problem_id == 2 && s.task_status == TaskStatus::Succeeded));
+}
+
+#[test]
+fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
+    assert_isolated();
+    for (d, how) in [(96u16, "terminate"), (97, "sigint")] {
+        let n = node(d, &["app_requirements"]);
+        let status = collect(d, topics::STATUS, 10_000, 6);
+        publish(d, "warmup", &user_inputs([1]));
+        match how {
+            "terminate" => publish(
+                d,
+                "terminate",
+                &[control(CmdNode::Terminate, CmdTask::NoCmd, (0, 0), 4)],
+            ),
+            _ => {
+                let pid = n.pid().to_string();
+                let ok = std::process::Command::new("kill")
+                    .args(["-INT", &pid])
+                    .status()
+                    .expect("kill");
+                assert!(ok.success());
+            }
+        }
+        let (ok, _, stderr) = n.outcome(Duration::from_secs(20));
+        assert!(ok, "{how}: exit code 0 expected:\n{stderr}");
+        let st = statuses(status, 6);
+        let last = st
+            .iter()
+            .filter(|s| s.task_id == TaskIdImpl::default())
+            .last()
+            .expect("node status");
+        assert_eq!(last.node_status, Status::Terminating, "{how}");
+    }
+}
