@@ -66,6 +66,15 @@ fn statuses(sub: Peer, secs: u64) -> Vec<NodeStatusImpl> {
     decode_lines::<NodeStatusImpl>(&lines, topics::STATUS)
 }
 
+/// The latest node-wide status (task_id {0,0}).
+fn last_node_status(statuses: &[NodeStatusImpl]) -> &NodeStatusImpl {
+    statuses
+        .iter()
+        .rev()
+        .find(|s| s.task_id == TaskIdImpl::default())
+        .expect("a node status")
+}
+
 fn task_error(statuses: &[NodeStatusImpl], problem: u32) -> Option<&NodeStatusImpl> {
     statuses
         .iter()
@@ -184,11 +193,7 @@ fn incomplete_tasks_are_evicted_naming_the_missing_inputs() {
             "timed out waiting for inputs; missing inputs: /sustainml/app_requirements/output (AppRequirementsImpl), /sustainml/hw_constraints/output (HWConstraintsImpl)"
         );
     }
-    let node_level = st
-        .iter()
-        .filter(|s| s.task_id == TaskIdImpl::default())
-        .last()
-        .expect("node status");
+    let node_level = last_node_status(&st);
     assert!(
         node_level
             .error_description
@@ -223,11 +228,7 @@ fn malformed_samples_are_counted_in_the_node_status() {
     .finish(Duration::from_secs(30));
     publish(d, "after-garbage", &user_inputs([1]));
     let st = statuses(status, 6);
-    let node_level = st
-        .iter()
-        .filter(|s| s.task_id == TaskIdImpl::default())
-        .last()
-        .expect("node status");
+    let node_level = last_node_status(&st);
     assert!(
         node_level
             .error_description
@@ -323,11 +324,7 @@ fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
         let (ok, _, stderr) = n.outcome(Duration::from_secs(20));
         assert!(ok, "{how}: exit code 0 expected:\n{stderr}");
         let st = statuses(status, 6);
-        let last = st
-            .iter()
-            .filter(|s| s.task_id == TaskIdImpl::default())
-            .last()
-            .expect("node status");
+        let last = last_node_status(&st);
         assert_eq!(last.node_status, Status::Terminating, "{how}");
     }
 }
