@@ -69,6 +69,8 @@ impl Graph {
             &[],
         );
         sub.expect_line("READY", Duration::from_secs(20));
+        // Let the nodes' output writers and the subscriber discover each other.
+        std::thread::sleep(Duration::from_secs(1));
         let file = temp_file(&format!("graph-{}.txt", self.domain), lines);
         let publ = Peer::spawn(
             "pub",

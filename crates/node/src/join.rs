@@ -6,7 +6,8 @@
 //!   new partial task.
 //! - A task still incomplete after the timeout is evicted and reported with the inputs
 //!   it was missing; beyond `max_pending` partial tasks the oldest is evicted early.
-//!   Memory is bounded by `max_pending` and the remembered-completed window.
+//!   An evicted task is remembered like a completed one, so its late inputs do not
+//!   open it again. Memory is bounded by `max_pending` and the remembered window.
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -152,6 +153,7 @@ impl Joiner {
             match self.pending.get(&task_id) {
                 Some(p) if p.since == since => {
                     let p = self.pending.remove(&task_id)?;
+                    self.remember_done(task_id);
                     return Some(Evicted {
                         task_id,
                         missing: missing_slots(&p),
@@ -175,6 +177,7 @@ impl Joiner {
             if let Some(p) = self.pending.get(&task_id) {
                 if p.since == since {
                     if let Some(p) = self.pending.remove(&task_id) {
+                        self.remember_done(task_id);
                         out.push(Evicted {
                             task_id,
                             missing: missing_slots(&p),
@@ -254,6 +257,11 @@ mod tests {
         assert_eq!(ev[0].task_id, t(1));
         assert_eq!(ev[0].missing, vec![0, 2]);
         assert_eq!(j.pending(), 1);
+        // A late input of the evicted task does not open it again.
+        assert!(matches!(
+            put(&mut j, 1, 0, start + Duration::from_secs(7)),
+            Joined::Duplicate
+        ));
     }
 
     #[test]

@@ -58,7 +58,6 @@ pub use runtime::{
     app_requirements, carbon_footprint, generic, hw_constraints, hw_resources, ml_model,
     ml_model_metadata, MlModelInputs, Node, NodeBuilder, NodeError, NodeOptions,
 };
-pub use status::TASK_INSTANCES;
 pub use sustainml_dds::logging;
 pub use sustainml_types as types;
 pub use task::{TaskContext, TaskError, TaskResult};

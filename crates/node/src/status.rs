@@ -6,18 +6,16 @@
 //! instance (node_name, task_id) with task_status RUNNING, then SUCCEEDED or ERROR
 //! (error_code INTERNAL_ERROR and the reason). That is how the orchestrator and other
 //! observers learn that a task failed: a failed task publishes no output.
-//! Only the last [`TASK_INSTANCES`] task instances are kept; older ones are disposed.
+//! The status writer keeps its last 500 samples for late joiners (see `qos::writer`),
+//! so the per-task instances a late observer is replayed stay bounded; readers bound
+//! their own memory (see `sustainml_dds::Subscriber`).
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sustainml_dds::{Participant, Publisher};
-use sustainml_types::{topics, ErrorCode, NodeKey, NodeStatusImpl, Status, TaskIdImpl, TaskStatus};
-
-/// Task status instances kept per node before the oldest are disposed.
-pub const TASK_INSTANCES: usize = 256;
+use sustainml_types::{topics, ErrorCode, NodeStatusImpl, Status, TaskIdImpl, TaskStatus};
 
 #[derive(Debug)]
 pub(crate) struct StatusReporter {
@@ -27,7 +25,6 @@ pub(crate) struct StatusReporter {
     dropped: Vec<Arc<AtomicU64>>,
     evicted: u64,
     failed: u64,
-    tasks: VecDeque<TaskIdImpl>,
 }
 
 impl StatusReporter {
@@ -39,7 +36,6 @@ impl StatusReporter {
             dropped: Vec::new(),
             evicted: 0,
             failed: 0,
-            tasks: VecDeque::new(),
         })
     }
 
@@ -92,20 +88,6 @@ impl StatusReporter {
     pub async fn task(&mut self, task_id: TaskIdImpl, status: TaskStatus, description: &str) {
         if status == TaskStatus::Error {
             self.failed += 1;
-        }
-        if !self.tasks.contains(&task_id) {
-            self.tasks.push_back(task_id);
-            while self.tasks.len() > TASK_INSTANCES {
-                if let Some(old) = self.tasks.pop_front() {
-                    let key = NodeKey {
-                        node: self.name.clone(),
-                        task_id: old,
-                    };
-                    if let Err(e) = self.publisher.dispose(&key) {
-                        tracing::debug!("cannot dispose status of {old}: {e}");
-                    }
-                }
-            }
         }
         let sample = NodeStatusImpl {
             node_status: self.state,

@@ -114,6 +114,19 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         linger: u64,
     },
+    /// Publish COUNT tasks (1..=COUNT) of sample values on each topic, as fast as the
+    /// writers allow; prints `SENT k` every 10 000 tasks.
+    Flood {
+        #[arg(long, value_delimiter = ',')]
+        topics: Vec<String>,
+        #[arg(long)]
+        count: u32,
+        /// Tasks per second (0: as fast as the writers allow).
+        #[arg(long, default_value_t = 0)]
+        rate: u32,
+        #[arg(long, default_value_t = 30)]
+        match_timeout: u64,
+    },
     /// Print `TOPIC HEX` for every sample until each topic has N distinct ones.
     Sub {
         #[arg(long, default_value = "all")]
@@ -232,6 +245,12 @@ async fn run(cli: Cli) -> Result<()> {
             tokio::time::sleep(secs(linger)).await;
             Ok(())
         }
+        Command::Flood {
+            topics: names,
+            count,
+            rate,
+            match_timeout,
+        } => flood(&participant, &names, count, rate, secs(match_timeout)).await,
         Command::Sub {
             topics,
             expect,
@@ -295,6 +314,9 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
+/// Time given to the remote side of discovery after our writer sees a reader.
+const DISCOVERY_SETTLE: Duration = Duration::from_millis(500);
+
 fn topic(name: &str) -> Result<TopicInfo> {
     topics::by_name(name).with_context(|| format!("unknown topic {name:?}"))
 }
@@ -308,6 +330,9 @@ async fn write_all<T: WireType>(
 ) -> Result<()> {
     let publisher = participant.publisher::<T>(topic)?;
     publisher.wait_for_readers(1, match_timeout).await?;
+    // Our side sees the reader before the reader's side has matched us; rustdds can
+    // lose samples written in that window (see the issue notes), so let it settle.
+    tokio::time::sleep(DISCOVERY_SETTLE).await;
     for p in payloads {
         publisher.write(codec::decode::<T>(p)?).await?;
     }
@@ -357,6 +382,161 @@ async fn publish_file(
         job.await??;
     }
     tokio::time::sleep(linger).await;
+    Ok(())
+}
+
+async fn flood_topic<T: TaskData + Default>(
+    participant: Participant,
+    topic: TopicInfo,
+    sample: T,
+    count: u32,
+    rate: u32,
+    match_timeout: Duration,
+    progress: mpsc::UnboundedSender<u32>,
+) -> Result<()> {
+    let publisher = participant.publisher::<T>(topic)?;
+    publisher.wait_for_readers(1, match_timeout).await?;
+    let start = tokio::time::Instant::now();
+    for k in 1..=count {
+        if rate > 0 {
+            tokio::time::sleep_until(
+                start + Duration::from_secs_f64(f64::from(k) / f64::from(rate)),
+            )
+            .await;
+        }
+        let mut value = sample.clone();
+        value.set_task_id(TaskIdImpl::new(k, 1));
+        while let Err(e) = publisher.write(value.clone()).await {
+            eprintln!("{}: {e}; retrying", topic.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = progress.send(k);
+    }
+    publisher.wait_for_acknowledgments(match_timeout).await?;
+    Ok(())
+}
+
+async fn flood(
+    participant: &Participant,
+    names: &[String],
+    count: u32,
+    rate: u32,
+    match_timeout: Duration,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut jobs = Vec::new();
+    for name in names {
+        let info = topic(name)?;
+        let (participant, tx) = (participant.clone(), tx.clone());
+        jobs.push(tokio::spawn(async move {
+            match info.type_name {
+                "UserInputImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::user_input(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "MLModelMetadataImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::ml_model_metadata(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "AppRequirementsImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::app_requirements(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "HWConstraintsImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::hw_constraints(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "MLModelImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::ml_model(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "HWResourceImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::hw_resource(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                "CO2FootprintImpl" => {
+                    flood_topic(
+                        participant,
+                        info,
+                        samples::co2_footprint(),
+                        count,
+                        rate,
+                        match_timeout,
+                        tx,
+                    )
+                    .await
+                }
+                other => bail!("cannot flood {other}"),
+            }
+        }));
+    }
+    drop(tx);
+    let mut lowest_reported = 0;
+    let topics_n = names.len();
+    let mut per: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    while let Some(k) = rx.recv().await {
+        let n = per.entry(k).or_insert(0);
+        *n += 1;
+        if *n == topics_n {
+            per.remove(&k);
+            if k % 10_000 == 0 && k > lowest_reported {
+                lowest_reported = k;
+                println!("SENT {k}");
+            }
+        }
+    }
+    for job in jobs {
+        job.await??;
+    }
+    println!("DONE {count}");
     Ok(())
 }
 
