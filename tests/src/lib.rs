@@ -144,7 +144,8 @@ impl Peer {
         (status.success(), out, self.stderr_text())
     }
 
-    fn stderr_text(&self) -> String {
+    /// Everything the process wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
         let mut text = String::new();
         while let Ok(l) = self.stderr.recv_timeout(Duration::from_millis(50)) {
             text.push_str(&l);

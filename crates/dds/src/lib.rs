@@ -28,7 +28,7 @@ mod rpc;
 
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
-pub use participant::{Participant, ParticipantBuilder};
+pub use participant::{Participant, ParticipantBuilder, RECEIVE_BUFFER};
 pub use pubsub::{Publisher, RawPublisher, Received, Subscriber, WriterId};
 pub use rpc::{Replier, Request, Requester, Responder, RpcError};
 pub use sustainml_types as types;

@@ -20,8 +20,14 @@ pub struct ParticipantBuilder {
     name: Option<String>,
     domain: Option<u16>,
     only_networks: Option<Vec<IpAddr>>,
+    receive_buffer: Option<usize>,
     blob: BlobConfig,
 }
+
+/// Default UDP receive buffer: bursts of samples (a task's inputs, a model's
+/// fragments) overflow the kernel's ~200 KB default and cost retransmissions.
+/// The kernel caps it at `net.core.rmem_max`.
+pub const RECEIVE_BUFFER: usize = 4 << 20;
 
 impl ParticipantBuilder {
     /// The participant's name, used in logs (rustdds 0.15 cannot announce a
@@ -43,6 +49,12 @@ impl ParticipantBuilder {
         self
     }
 
+    /// The UDP receive buffer size (default [`RECEIVE_BUFFER`]).
+    pub fn receive_buffer(mut self, bytes: usize) -> Self {
+        self.receive_buffer = Some(bytes);
+        self
+    }
+
     /// How large model payloads are carried (see [`crate::blob`]).
     pub fn blob_config(mut self, config: BlobConfig) -> Self {
         self.blob = config;
@@ -56,7 +68,8 @@ impl ParticipantBuilder {
             None => domain_id_from_env()?,
         };
         let name = self.name.unwrap_or_else(|| "sustainml".to_owned());
-        let mut builder = DomainParticipantBuilder::new(domain);
+        let mut builder = DomainParticipantBuilder::new(domain)
+            .socket_receive_buffer_size(self.receive_buffer.unwrap_or(RECEIVE_BUFFER));
         if let Some(addrs) = self.only_networks {
             builder = builder.with_only_networks(addrs);
         }
