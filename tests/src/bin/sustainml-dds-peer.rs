@@ -127,6 +127,24 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         match_timeout: u64,
     },
+    /// Latency through a node: publish a UserInputImpl, wait for the node's output of
+    /// the same task on OUTPUT, COUNT times; prints percentiles.
+    Through {
+        #[arg(long)]
+        output: String,
+        #[arg(long)]
+        count: u32,
+        #[arg(long, default_value_t = 20)]
+        warmup: u32,
+    },
+    /// Throughput of a graph: publish COUNT tasks (user input and the three baselines)
+    /// at once and time until OUTPUT has them all.
+    Rate {
+        #[arg(long)]
+        output: String,
+        #[arg(long)]
+        count: u32,
+    },
     /// Print `TOPIC HEX` for every sample until each topic has N distinct ones.
     Sub {
         #[arg(long, default_value = "all")]
@@ -251,6 +269,12 @@ async fn run(cli: Cli) -> Result<()> {
             rate,
             match_timeout,
         } => flood(&participant, &names, count, rate, secs(match_timeout)).await,
+        Command::Through {
+            output,
+            count,
+            warmup,
+        } => through(&participant, &output, count, warmup).await,
+        Command::Rate { output, count } => rate(&participant, &output, count).await,
         Command::Sub {
             topics,
             expect,
@@ -714,6 +738,131 @@ async fn ping(
         pct(0.5) / 2.0
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(())
+}
+
+/// Task ids seen on `output` (any output type), sent on a channel.
+async fn watch_output(
+    participant: &Participant,
+    output: &str,
+) -> Result<mpsc::UnboundedReceiver<TaskIdImpl>> {
+    async fn watch<T: TaskData>(
+        participant: Participant,
+        topic: TopicInfo,
+        tx: mpsc::UnboundedSender<TaskIdImpl>,
+    ) -> Result<()> {
+        let mut sub = participant.subscriber::<T>(topic)?;
+        while let Ok(r) = sub.recv().await {
+            if tx.send(r.value.task_id()).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    let info = topic(output)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let participant = participant.clone();
+    tokio::spawn(async move {
+        let r: Result<()> = async {
+            match info.type_name {
+                "AppRequirementsImpl" => watch::<AppRequirementsImpl>(participant, info, tx).await,
+                "HWConstraintsImpl" => watch::<HWConstraintsImpl>(participant, info, tx).await,
+                "MLModelMetadataImpl" => watch::<MLModelMetadataImpl>(participant, info, tx).await,
+                "MLModelImpl" => watch::<MLModelImpl>(participant, info, tx).await,
+                "HWResourceImpl" => watch::<HWResourceImpl>(participant, info, tx).await,
+                "CO2FootprintImpl" => watch::<CO2FootprintImpl>(participant, info, tx).await,
+                other => bail!("cannot watch {other}"),
+            }
+        }
+        .await;
+        if let Err(e) = r {
+            eprintln!("watch {}: {e:#}", info.name);
+        }
+    });
+    Ok(rx)
+}
+
+async fn through(participant: &Participant, output: &str, count: u32, warmup: u32) -> Result<()> {
+    let mut outputs = watch_output(participant, output).await?;
+    let inputs = participant.publisher::<UserInputImpl>(topics::USER_INPUT)?;
+    inputs.wait_for_readers(1, secs(30)).await?;
+    tokio::time::sleep(DISCOVERY_SETTLE).await;
+    let mut rtts = Vec::new();
+    for k in 1..=(warmup + count) {
+        let task = TaskIdImpl::new(k, 1);
+        let mut input = samples::user_input();
+        input.task_id = task;
+        let start = Instant::now();
+        inputs.write(input).await?;
+        loop {
+            let got = tokio::time::timeout(secs(10), outputs.recv())
+                .await
+                .with_context(|| format!("no output for {task} within 10 s"))?
+                .context("output watcher stopped")?;
+            if got == task {
+                break;
+            }
+        }
+        if k > warmup {
+            rtts.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    rtts.sort_by(f64::total_cmp);
+    let pct = |p: f64| rtts[((rtts.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "through-node count={count} p50_us={:.1} p99_us={:.1}",
+        pct(0.5),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+async fn rate(participant: &Participant, output: &str, count: u32) -> Result<()> {
+    let mut outputs = watch_output(participant, output).await?;
+    let users = participant.publisher::<UserInputImpl>(topics::USER_INPUT)?;
+    let models = participant.publisher::<MLModelImpl>(topics::ML_MODEL_BASELINE)?;
+    let hws = participant.publisher::<HWResourceImpl>(topics::HW_RESOURCES_BASELINE)?;
+    let co2s = participant.publisher::<CO2FootprintImpl>(topics::CARBON_FOOTPRINT_BASELINE)?;
+    for w in [
+        users.wait_for_readers(1, secs(30)).await,
+        models.wait_for_readers(1, secs(30)).await,
+        hws.wait_for_readers(1, secs(30)).await,
+        co2s.wait_for_readers(1, secs(30)).await,
+    ] {
+        w?;
+    }
+    tokio::time::sleep(DISCOVERY_SETTLE).await;
+    let start = Instant::now();
+    for k in 1..=count {
+        let task = TaskIdImpl::new(k, 1);
+        let (mut u, mut m, mut h, mut c) = (
+            samples::user_input(),
+            samples::ml_model(),
+            samples::hw_resource(),
+            samples::co2_footprint(),
+        );
+        u.task_id = task;
+        m.task_id = task;
+        h.task_id = task;
+        c.task_id = task;
+        models.write(m).await?;
+        hws.write(h).await?;
+        co2s.write(c).await?;
+        users.write(u).await?;
+    }
+    let mut done = HashSet::new();
+    while done.len() < count as usize {
+        let got = tokio::time::timeout(secs(60), outputs.recv())
+            .await
+            .with_context(|| format!("only {} of {count} tasks finished", done.len()))?
+            .context("output watcher stopped")?;
+        done.insert(got);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "chain count={count} seconds={elapsed:.2} tasks_per_s={:.1}",
+        f64::from(count) / elapsed
+    );
     Ok(())
 }
 
