@@ -330,3 +330,35 @@ fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
         assert_eq!(last.node_status, Status::Terminating, "{how}");
     }
 }
+
+#[test]
+fn reset_node_drops_the_tasks_waiting_to_run() {
+    assert_isolated();
+    let d = 98;
+    let _node = node(d, &["app_requirements"]);
+    publish(
+        d,
+        "stop",
+        &[control(CmdNode::Stop, CmdTask::NoCmd, (0, 0), 5)],
+    );
+    publish(d, "inputs", &user_inputs(1..=3));
+    publish(
+        d,
+        "reset",
+        &[control(CmdNode::Reset, CmdTask::NoCmd, (0, 0), 6)],
+    );
+    let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 1, 20);
+    publish(
+        d,
+        "start",
+        &[control(CmdNode::Start, CmdTask::NoCmd, (0, 0), 7)],
+    );
+    publish(d, "after", &user_inputs([4]));
+    let lines = out.finish(Duration::from_secs(40));
+    let done: Vec<u32> =
+        decode_lines::<AppRequirementsImpl>(&lines, topics::APP_REQUIREMENTS_OUTPUT)
+            .iter()
+            .map(|o| o.task_id.problem_id)
+            .collect();
+    assert_eq!(done, vec![4], "tasks 1..3 were dropped by RESET_NODE");
+}

@@ -406,3 +406,25 @@ fn fastdds_feeds_a_rust_node_that_feeds_fastdds() {
         .iter()
         .all(|a| a.app_requirements[0] == format!("APP_REQUIREMENTS_NODE@{}", a.task_id)));
 }
+
+#[test]
+fn a_generic_node_joins_any_inputs_to_any_output() {
+    assert_isolated();
+    let _one = exclusive();
+    let graph = Graph::start(88, &[&["--kind", "generic"]]);
+    let out = graph.run(
+        &inputs(&[topics::USER_INPUT, topics::HW_RESOURCES_OUTPUT]),
+        topics::CARBON_FOOTPRINT_OUTPUT,
+        TASKS,
+    );
+    let co2 = decode_lines::<CO2FootprintImpl>(&out, topics::CARBON_FOOTPRINT_OUTPUT);
+    assert_eq!(problems(&co2), all_tasks());
+    for c in &co2 {
+        let hw = samples::hw_resource();
+        assert_eq!(c.carbon_footprint, hw.power_consumption * hw.latency);
+        assert_eq!(
+            String::from_utf8_lossy(&c.extra_data),
+            format!("CUSTOM_CARBON_NODE@{} in France", c.task_id)
+        );
+    }
+}

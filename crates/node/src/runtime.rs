@@ -767,3 +767,53 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_nodes_check_their_topics_against_their_types() {
+        let ok = generic::<(UserInputImpl, HWResourceImpl), CO2FootprintImpl>(
+            "CUSTOM",
+            &[topics::USER_INPUT, topics::HW_RESOURCES_OUTPUT],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        );
+        assert!(ok.is_ok());
+        let wrong_input = generic::<(UserInputImpl,), CO2FootprintImpl>(
+            "CUSTOM",
+            &[topics::HW_RESOURCES_OUTPUT],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .expect_err("wrong input type");
+        assert_eq!(
+            wrong_input.to_string(),
+            "invalid node definition: CUSTOM: input /sustainml/hw_resources/output carries HWResourceImpl, not UserInputImpl"
+        );
+        let wrong_count = generic::<(UserInputImpl,), CO2FootprintImpl>(
+            "CUSTOM",
+            &[topics::USER_INPUT, topics::USER_INPUT],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .expect_err("wrong count");
+        assert!(wrong_count
+            .to_string()
+            .contains("2 input topics for 1 input types"));
+        let wrong_output = generic::<(UserInputImpl,), CO2FootprintImpl>(
+            "CUSTOM",
+            &[topics::USER_INPUT],
+            topics::STATUS,
+        )
+        .expect_err("wrong output");
+        assert!(wrong_output
+            .to_string()
+            .contains("carries NodeStatusImpl, not CO2FootprintImpl"));
+        let bad_name = generic::<(UserInputImpl,), CO2FootprintImpl>(
+            "",
+            &[topics::USER_INPUT],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .expect_err("empty name");
+        assert!(bad_name.to_string().contains("cannot be empty"));
+    }
+}

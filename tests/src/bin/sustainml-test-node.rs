@@ -16,7 +16,9 @@ use sustainml_node::{logging, NodeKind, NodeOptions, TaskContext, TaskError};
     about = "A SustainML node with trivial callbacks, for tests (run inside scripts/isolated)"
 )]
 struct Args {
-    /// app_requirements, hw_constraints, ml_model_metadata, ml_model, hw_resources, carbon_footprint
+    /// app_requirements, hw_constraints, ml_model_metadata, ml_model, hw_resources,
+    /// carbon_footprint, or `generic`: a CUSTOM_CARBON_NODE built with
+    /// `sustainml_node::generic` from (UserInput, HWResource) to the carbon output topic.
     #[arg(long)]
     kind: String,
     /// Sleep a pseudo-random 0..=N ms in each callback.
@@ -161,8 +163,36 @@ fn carbon(
     out.extra_data = tag(ctx).into_bytes();
 }
 
+fn custom_carbon(
+    (input, hw): (UserInputImpl, HWResourceImpl),
+    ctx: &TaskContext,
+    out: &mut CO2FootprintImpl,
+) {
+    out.carbon_footprint = hw.power_consumption * hw.latency;
+    out.extra_data = format!("{} in {}", tag(ctx), input.geo_location_region).into_bytes();
+}
+
 fn main() {
     let args = Args::parse();
+    if args.kind == "generic" {
+        logging::init(Some("CUSTOM_CARBON_NODE"));
+        let options =
+            NodeOptions::default().input_timeout(Duration::from_millis(args.input_timeout_ms));
+        let result = sustainml_node::generic::<(UserInputImpl, HWResourceImpl), CO2FootprintImpl>(
+            "CUSTOM_CARBON_NODE",
+            &[
+                sustainml_node::types::topics::USER_INPUT,
+                sustainml_node::types::topics::HW_RESOURCES_OUTPUT,
+            ],
+            sustainml_node::types::topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .map(|b| node!(args, options, b, "CUSTOM_CARBON_NODE", custom_carbon));
+        if let Err(e) | Ok(Err(e)) = result {
+            eprintln!("sustainml-test-node: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let Some(kind) = NodeKind::parse(&args.kind) else {
         eprintln!("sustainml-test-node: unknown --kind {:?}", args.kind);
         std::process::exit(2);
