@@ -18,6 +18,9 @@ use crate::blob::{self, BlobStore};
 use crate::error::{Error, Result};
 use crate::participant::Participant;
 
+/// How often an idle subscriber looks for samples rustdds did not wake it up for.
+const REPOLL: Duration = Duration::from_millis(100);
+
 /// How often `wait_for_*` looks at the match count.
 const MATCH_POLL: Duration = Duration::from_millis(5);
 
@@ -269,7 +272,15 @@ impl<T: WireType> Subscriber<T> {
     /// warning naming the topic and the writer; disposals are skipped.
     pub async fn recv(&mut self) -> Result<Received<T>> {
         loop {
-            let item = self.stream.next().await.ok_or(Error::Closed)?;
+            // rustdds can miss a wake-up when the reliable marker of a writer moves
+            // after its last sample (the samples then sit in the cache until the next
+            // one arrives): poll again periodically instead of waiting only for it.
+            let item = loop {
+                match tokio::time::timeout(REPOLL, self.stream.next()).await {
+                    Ok(item) => break item.ok_or(Error::Closed)?,
+                    Err(_) => continue,
+                }
+            };
             let sample = match item {
                 Ok(s) => s,
                 Err(e) => {

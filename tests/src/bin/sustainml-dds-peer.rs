@@ -339,7 +339,7 @@ fn secs(s: u64) -> Duration {
 }
 
 /// Time given to the remote side of discovery after our writer sees a reader.
-const DISCOVERY_SETTLE: Duration = Duration::from_millis(500);
+const DISCOVERY_SETTLE: Duration = Duration::from_millis(1500);
 
 fn topic(name: &str) -> Result<TopicInfo> {
     topics::by_name(name).with_context(|| format!("unknown topic {name:?}"))
