@@ -98,7 +98,7 @@ fn failing_and_panicking_callbacks_give_task_errors_and_no_output() {
         ],
     );
     let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 8, 10);
-    let status = collect(d, topics::STATUS, 10_000, 6);
+    let status = collect(d, topics::STATUS, 10_000, 14);
     publish(d, "fail", &user_inputs(1..=10));
     let out = out.finish(Duration::from_secs(40));
     let outputs = decode_lines::<AppRequirementsImpl>(&out, topics::APP_REQUIREMENTS_OUTPUT);
@@ -109,7 +109,7 @@ fn failing_and_panicking_callbacks_give_task_errors_and_no_output() {
         vec![1, 2, 4, 6, 7, 8, 9, 10],
         "no output for the failed tasks"
     );
-    let st = statuses(status, 6);
+    let st = statuses(status, 14);
     let failed = task_error(&st, 3).expect("task 3 reported");
     assert_eq!(failed.error_code, ErrorCode::InternalError);
     assert_eq!(failed.error_description, "refusing problem 3 on purpose");
@@ -142,7 +142,7 @@ fn a_callback_that_never_returns_times_out_and_the_node_stays_responsive() {
         ],
     );
     let out = collect(d, topics::ML_MODEL_METADATA_OUTPUT, 3, 30);
-    let status = collect(d, topics::STATUS, 10_000, 8);
+    let status = collect(d, topics::STATUS, 10_000, 16);
     publish(d, "hang", &user_inputs(1..=4));
     let lines = out.finish(Duration::from_secs(60));
     let done = decode_lines::<MLModelMetadataImpl>(&lines, topics::ML_MODEL_METADATA_OUTPUT);
@@ -167,7 +167,7 @@ fn a_callback_that_never_returns_times_out_and_the_node_stays_responsive() {
         &[],
     );
     request.finish(Duration::from_secs(30));
-    let st = statuses(status, 8);
+    let st = statuses(status, 16);
     let timed_out = task_error(&st, 1).expect("task 1 reported");
     assert!(
         timed_out
@@ -182,12 +182,12 @@ fn incomplete_tasks_are_evicted_naming_the_missing_inputs() {
     assert_isolated();
     let d = 92;
     let _node = node(d, &["hw_resources", "--input-timeout-ms", "1000"]);
-    let status = collect(d, topics::STATUS, 10_000, 6);
+    let status = collect(d, topics::STATUS, 10_000, 14);
     let lines: Vec<String> = (1..=3)
         .map(|p| sample_line(topics::ML_MODEL_OUTPUT, samples::ml_model(), p, 1))
         .collect();
     publish(d, "evict", &lines);
-    let st = statuses(status, 6);
+    let st = statuses(status, 14);
     for p in 1..=3 {
         let e = task_error(&st, p).expect("evicted task reported");
         assert_eq!(
@@ -209,7 +209,7 @@ fn malformed_samples_are_counted_in_the_node_status() {
     assert_isolated();
     let d = 93;
     let _node = node(d, &["app_requirements"]);
-    let status = collect(d, topics::STATUS, 10_000, 6);
+    let status = collect(d, topics::STATUS, 10_000, 14);
     Peer::spawn(
         "pub-raw",
         Path::new(PEER),
@@ -229,7 +229,7 @@ fn malformed_samples_are_counted_in_the_node_status() {
     )
     .finish(Duration::from_secs(30));
     publish(d, "after-garbage", &user_inputs([1]));
-    let st = statuses(status, 6);
+    let st = statuses(status, 14);
     let node_level = last_node_status(&st);
     assert!(
         node_level
@@ -284,8 +284,8 @@ fn stop_and_start_node_pause_and_resume_taking_tasks() {
 fn preempting_a_running_task_discards_its_output() {
     assert_isolated();
     let d = 95;
-    let _node = node(d, &["app_requirements", "--delay-ms", "3000"]);
-    let status = collect(d, topics::STATUS, 10_000, 10);
+    let _node = node(d, &["app_requirements", "--delay-ms", "10000"]);
+    let status = collect(d, topics::STATUS, 10_000, 20);
     publish(d, "inputs", &user_inputs([2]));
     std::thread::sleep(Duration::from_millis(300));
     publish(
@@ -293,7 +293,7 @@ fn preempting_a_running_task_discards_its_output() {
         "preempt",
         &[control(CmdNode::NoCmd, CmdTask::Preempt, (2, 1), 3)],
     );
-    let st = statuses(status, 10);
+    let st = statuses(status, 20);
     let e = task_error(&st, 2).expect("task 2 reported");
     assert_eq!(e.error_description, "task preempted");
     assert!(!st
@@ -306,7 +306,7 @@ fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
     assert_isolated();
     for (d, how) in [(96u16, "terminate"), (97, "sigint")] {
         let n = node(d, &["app_requirements"]);
-        let status = collect(d, topics::STATUS, 10_000, 6);
+        let status = collect(d, topics::STATUS, 10_000, 14);
         publish(d, "warmup", &user_inputs([1]));
         match how {
             "terminate" => publish(
@@ -325,7 +325,7 @@ fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
         }
         let (ok, _, stderr) = n.outcome(Duration::from_secs(20));
         assert!(ok, "{how}: exit code 0 expected:\n{stderr}");
-        let st = statuses(status, 6);
+        let st = statuses(status, 14);
         let last = last_node_status(&st);
         assert_eq!(last.node_status, Status::Terminating, "{how}");
     }
