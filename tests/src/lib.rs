@@ -186,7 +186,7 @@ pub fn temp_file(name: &str, lines: &[String]) -> PathBuf {
 
 use sustainml_types::codec::{self, Hex};
 use sustainml_types::topics::TopicInfo;
-use sustainml_types::{TaskData, TaskIdImpl as TaskId};
+use sustainml_types::{ResponseTypeImpl, TaskData, TaskIdImpl as TaskId};
 
 /// The `TOPIC HEX` line of `value` stamped with task {problem, iteration}.
 pub fn sample_line<T: TaskData>(
@@ -211,4 +211,13 @@ pub fn decode_lines<T: TaskData>(lines: &[String], topic: TopicInfo) -> Vec<T> {
         .filter_map(|l| l.strip_prefix(&prefix))
         .map(|hex| codec::decode(&hex::decode(hex).expect("hex")).expect("decode"))
         .collect()
+}
+
+/// The configuration response a peer printed as `sustainml/response HEX`.
+pub fn response_of(lines: &[String]) -> ResponseTypeImpl {
+    let hex = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("sustainml/response "))
+        .expect("a response line");
+    codec::decode(&hex::decode(hex).expect("hex")).expect("decode response")
 }

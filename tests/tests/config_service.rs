@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sustainml_tests::{assert_isolated, Peer};
-use sustainml_types::{codec, ResponseTypeImpl};
+use sustainml_tests::{assert_isolated, response_of, Peer};
 
 const PEER: &str = env!("CARGO_BIN_EXE_sustainml-dds-peer");
 
@@ -52,12 +51,7 @@ fn a_request_is_answered_by_the_node_it_names() {
     other.expect_line("READY", Duration::from_secs(20));
     let (ok, lines, stderr) = request(domain, "5", "20");
     assert!(ok, "{stderr}");
-    let hex = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("sustainml/response "))
-        .expect("response");
-    let response: ResponseTypeImpl =
-        codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
+    let response = response_of(&lines);
     assert_eq!(response.node_id, 5);
     assert!(response.success);
     assert_eq!(

@@ -7,21 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use sustainml_tests::{assert_isolated, fastdds_peer, temp_file, Peer};
-use sustainml_types::codec::{self, Hex};
+use sustainml_tests::{assert_isolated, fastdds_peer, response_of, sample_line, temp_file, Peer};
 use sustainml_types::topics::*;
-use sustainml_types::{samples, ResponseTypeImpl, TaskData, TaskIdImpl};
+use sustainml_types::{samples, TaskData};
 
 const PEER: &str = env!("CARGO_BIN_EXE_sustainml-dds-peer");
 const TASKS: u32 = 20;
 
-fn line<T: TaskData>(topic: TopicInfo, mut value: T, k: u32) -> String {
-    value.set_task_id(TaskIdImpl::new(k, 1 + k % 3));
-    format!(
-        "{} {}",
-        topic.name,
-        Hex(&codec::encode(&value).expect("encode"))
-    )
+fn line<T: TaskData>(topic: TopicInfo, value: T, k: u32) -> String {
+    sample_line(topic, value, k, 1 + k % 3)
 }
 
 /// 20 distinct samples on each of the 12 topics, as `TOPIC HEX` lines.
@@ -112,14 +106,6 @@ fn rust_publisher_to_fastdds_subscriber_all_topics() {
 fn fastdds_publisher_to_rust_subscriber_all_topics() {
     assert_isolated();
     exchange(&fastdds_peer(), Path::new(PEER), 32);
-}
-
-fn response_of(lines: &[String]) -> ResponseTypeImpl {
-    let l = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("sustainml/response "))
-        .expect("a response line");
-    codec::decode(&hex::decode(l).expect("hex")).expect("decode response")
 }
 
 #[test]

@@ -6,7 +6,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sustainml_tests::{assert_isolated, decode_lines, fastdds_peer, sample_line, temp_file, Peer};
+use sustainml_node::NodeKind;
+use sustainml_tests::{
+    assert_isolated, decode_lines, fastdds_peer, response_of, sample_line, temp_file, Peer,
+};
 use sustainml_types::topics::{self, TopicInfo};
 use sustainml_types::*;
 
@@ -124,74 +127,23 @@ fn all_tasks() -> Vec<u32> {
 fn each_kind_alone_completes_twenty_tasks() {
     assert_isolated();
     let _one = exclusive();
-    for (i, kind) in NodeKindList::ALL.iter().enumerate() {
+    for (i, kind) in NodeKind::ALL.iter().enumerate() {
         let domain = 70 + i as u16;
-        let graph = Graph::start(domain, &[&["--kind", kind.0]]);
-        let out = graph.run(&inputs(kind.1), kind.2, TASKS);
-        let tasks = match kind.2.type_name {
-            "AppRequirementsImpl" => problems(&decode_lines::<AppRequirementsImpl>(&out, kind.2)),
-            "HWConstraintsImpl" => problems(&decode_lines::<HWConstraintsImpl>(&out, kind.2)),
-            "MLModelMetadataImpl" => problems(&decode_lines::<MLModelMetadataImpl>(&out, kind.2)),
-            "MLModelImpl" => problems(&decode_lines::<MLModelImpl>(&out, kind.2)),
-            "HWResourceImpl" => problems(&decode_lines::<HWResourceImpl>(&out, kind.2)),
-            "CO2FootprintImpl" => problems(&decode_lines::<CO2FootprintImpl>(&out, kind.2)),
+        let (name, output) = (kind.node_name(), kind.output());
+        let graph = Graph::start(domain, &[&["--kind", name]]);
+        let out = graph.run(&inputs(kind.inputs()), output, TASKS);
+        let tasks = match output.type_name {
+            "AppRequirementsImpl" => problems(&decode_lines::<AppRequirementsImpl>(&out, output)),
+            "HWConstraintsImpl" => problems(&decode_lines::<HWConstraintsImpl>(&out, output)),
+            "MLModelMetadataImpl" => problems(&decode_lines::<MLModelMetadataImpl>(&out, output)),
+            "MLModelImpl" => problems(&decode_lines::<MLModelImpl>(&out, output)),
+            "HWResourceImpl" => problems(&decode_lines::<HWResourceImpl>(&out, output)),
+            "CO2FootprintImpl" => problems(&decode_lines::<CO2FootprintImpl>(&out, output)),
             other => panic!("{other}"),
         };
-        assert_eq!(tasks, all_tasks(), "{}", kind.0);
+        assert_eq!(tasks, all_tasks(), "{name}");
         drop(graph);
     }
-}
-
-/// (kind, inputs, output) of the six kinds.
-struct NodeKindList;
-impl NodeKindList {
-    const ALL: [(&'static str, &'static [TopicInfo], TopicInfo); 6] = [
-        (
-            "app_requirements",
-            &[topics::USER_INPUT],
-            topics::APP_REQUIREMENTS_OUTPUT,
-        ),
-        (
-            "hw_constraints",
-            &[topics::USER_INPUT],
-            topics::HW_CONSTRAINTS_OUTPUT,
-        ),
-        (
-            "ml_model_metadata",
-            &[topics::USER_INPUT],
-            topics::ML_MODEL_METADATA_OUTPUT,
-        ),
-        (
-            "ml_model",
-            &[
-                topics::ML_MODEL_METADATA_OUTPUT,
-                topics::APP_REQUIREMENTS_OUTPUT,
-                topics::HW_CONSTRAINTS_OUTPUT,
-                topics::ML_MODEL_BASELINE,
-                topics::HW_RESOURCES_BASELINE,
-                topics::CARBON_FOOTPRINT_BASELINE,
-            ],
-            topics::ML_MODEL_OUTPUT,
-        ),
-        (
-            "hw_resources",
-            &[
-                topics::ML_MODEL_OUTPUT,
-                topics::APP_REQUIREMENTS_OUTPUT,
-                topics::HW_CONSTRAINTS_OUTPUT,
-            ],
-            topics::HW_RESOURCES_OUTPUT,
-        ),
-        (
-            "carbon_footprint",
-            &[
-                topics::ML_MODEL_OUTPUT,
-                topics::USER_INPUT,
-                topics::HW_RESOURCES_OUTPUT,
-            ],
-            topics::CARBON_FOOTPRINT_OUTPUT,
-        ),
-    ];
 }
 
 const BASELINES: [TopicInfo; 3] = [
@@ -273,7 +225,10 @@ fn hw_resources_feeds_carbon_footprint() {
 fn the_complete_chain_of_six_nodes_completes_every_task() {
     assert_isolated();
     let _one = exclusive();
-    let kinds: Vec<[&str; 2]> = NodeKindList::ALL.iter().map(|k| ["--kind", k.0]).collect();
+    let kinds: Vec<[&str; 2]> = NodeKind::ALL
+        .iter()
+        .map(|k| ["--kind", k.node_name()])
+        .collect();
     let args: Vec<&[&str]> = kinds.iter().map(|a| a.as_slice()).collect();
     let graph = Graph::start(83, &args);
     let mut feed = vec![topics::USER_INPUT];
@@ -334,7 +289,10 @@ fn async_callbacks_complete_every_task() {
 fn a_configuration_request_to_each_kind_is_answered() {
     assert_isolated();
     let _one = exclusive();
-    let kinds: Vec<[&str; 2]> = NodeKindList::ALL.iter().map(|k| ["--kind", k.0]).collect();
+    let kinds: Vec<[&str; 2]> = NodeKind::ALL
+        .iter()
+        .map(|k| ["--kind", k.node_name()])
+        .collect();
     let args: Vec<&[&str]> = kinds.iter().map(|a| a.as_slice()).collect();
     let _graph = Graph::start(86, &args);
     for id in NodeId::MODULES {
@@ -354,12 +312,7 @@ fn a_configuration_request_to_each_kind_is_answered() {
             &[],
         );
         let lines = request.finish(Duration::from_secs(40));
-        let hex = lines
-            .iter()
-            .find_map(|l| l.strip_prefix("sustainml/response "))
-            .expect("response");
-        let response: ResponseTypeImpl =
-            codec::decode(&hex::decode(hex).expect("hex")).expect("decode");
+        let response = response_of(&lines);
         assert_eq!(response.node_id, id.value());
         assert!(response.success, "{id}: {}", response.configuration);
         let json: serde_json::Value = serde_json::from_str(&response.configuration).expect("JSON");
