@@ -9,8 +9,9 @@
 //!   payload becomes `Incoming::Undecodable`, so that our reader sees it together with
 //!   the writer's GUID and can warn about it precisely, then go on.
 //!
-//! Instance keys are [`InstanceKey`], whose key hash is the one `sustainml-types`
-//! computes (checked against Fast DDS's in the golden tests).
+//! Writers key instances by [`TaskKey`], whose key hash is the one `sustainml-types`
+//! computes (checked against Fast DDS's in the golden tests); readers key them by a
+//! bounded [`ReaderSlot`] so that their memory does not grow with every task id.
 
 use std::marker::PhantomData;
 
@@ -18,7 +19,7 @@ use bytes::Bytes;
 use rustdds::cdr_encoding_size::{CdrEncodingMaxSize, CdrEncodingSize};
 use rustdds::dds::key::KeyHash as RtpsKeyHash;
 use rustdds::{no_key, with_key, Key, Keyed, RepresentationIdentifier};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use sustainml_types::{codec, DecodeError, KeyFields, WireType};
 
 /// A sample to write.
@@ -32,75 +33,107 @@ pub(crate) enum Incoming<T> {
     Undecodable {
         len: usize,
         error: DecodeError,
-        slot: u8,
+        slot: ReaderSlot,
     },
 }
 
-/// A key: the type's key, or one of [`UNDECODABLE_SLOTS`] instances that undecodable
-/// samples rotate through. Readers keep one sample per instance, so rotating keeps a
-/// burst of bad samples from hiding one another (each gets its warning), while the
-/// number of instances they can create stays bounded.
+/// A writer's instance key: the type's own key, hashed as Fast DDS hashes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum InstanceKey<K> {
-    Key(K),
-    Undecodable(u8),
-}
+pub(crate) struct TaskKey<K>(pub K);
 
-/// How many instances undecodable samples rotate through.
-const UNDECODABLE_SLOTS: u8 = 64;
-
-static NEXT_UNDECODABLE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
-
-impl<T: WireType> Keyed for Outgoing<T> {
-    type K = InstanceKey<T::Key>;
-    fn key(&self) -> Self::K {
-        InstanceKey::Key(self.0.key())
-    }
-}
-
-impl<T: WireType> Keyed for Incoming<T> {
-    type K = InstanceKey<T::Key>;
-    fn key(&self) -> Self::K {
-        match self {
-            Incoming::Value(v) => InstanceKey::Key(v.key()),
-            Incoming::Undecodable { slot, .. } => InstanceKey::Undecodable(*slot),
-        }
-    }
-}
-
-impl<K: Serialize> Serialize for InstanceKey<K> {
+impl<K: Serialize> Serialize for TaskKey<K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            InstanceKey::Key(k) => k.serialize(serializer),
-            InstanceKey::Undecodable(_) => serializer.serialize_unit(),
-        }
+        self.0.serialize(serializer)
     }
 }
 
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for InstanceKey<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        K::deserialize(deserializer).map(InstanceKey::Key)
-    }
-}
-
-impl<K> CdrEncodingSize for InstanceKey<K> {
+impl<K> CdrEncodingSize for TaskKey<K> {
     fn cdr_encoding_max_size() -> CdrEncodingMaxSize {
         CdrEncodingMaxSize::Unbounded
     }
 }
 
-impl<K: KeyFields> Key for InstanceKey<K> {
+impl<K: KeyFields> Key for TaskKey<K> {
     fn hash_key(&self, _force_md5: bool) -> RtpsKeyHash {
-        let bytes = match self {
-            InstanceKey::Key(k) => k.key_hash().0,
-            InstanceKey::Undecodable(slot) => {
-                let mut hash = [0xff; 16];
-                hash[15] = *slot;
-                hash
-            }
-        };
-        // rustdds exposes no other constructor; 16 bytes always convert.
-        RtpsKeyHash::from_pl_cdr_bytes(bytes.to_vec()).unwrap_or_else(|_| RtpsKeyHash::zero())
+        rtps_hash(self.0.key_hash().0)
+    }
+}
+
+/// A reader's instance key: one of a bounded set of slots instead of the task id.
+///
+/// rustdds keeps bookkeeping for every instance a reader has ever seen (its instance map
+/// and key-hash map are never pruned), so a reader keyed by task id grows with every
+/// task for as long as the process lives. Readers key by slot instead: a decoded sample
+/// lands in one of [`VALUE_SLOTS`] slots chosen from its key hash; an undecodable one in
+/// one of [`UNDECODABLE_SLOTS`] more, taken in turn. Reader history keeps
+/// [`crate::qos::SLOT_DEPTH`] samples per slot, so tasks sharing a slot never hide one
+/// another while the reader keeps up; the node joins inputs by the task id inside the
+/// sample, never by the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ReaderSlot(u16);
+
+/// Slots for decodable samples.
+pub(crate) const VALUE_SLOTS: u16 = 1024;
+/// Slots undecodable samples rotate through.
+const UNDECODABLE_SLOTS: u16 = 64;
+
+static NEXT_UNDECODABLE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+impl ReaderSlot {
+    fn of<K: KeyFields>(key: &K) -> Self {
+        // FNV-1a over the key hash: cheap, and spreads consecutive task ids.
+        let hash = key.key_hash().0.iter().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+        });
+        // The remainder is below VALUE_SLOTS, so it fits.
+        Self((hash % u32::from(VALUE_SLOTS)) as u16)
+    }
+
+    fn undecodable() -> Self {
+        let turn = NEXT_UNDECODABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(VALUE_SLOTS + turn % UNDECODABLE_SLOTS)
+    }
+}
+
+impl Serialize for ReaderSlot {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u16(self.0)
+    }
+}
+
+impl CdrEncodingSize for ReaderSlot {
+    fn cdr_encoding_max_size() -> CdrEncodingMaxSize {
+        CdrEncodingMaxSize::Bytes(2)
+    }
+}
+
+impl Key for ReaderSlot {
+    fn hash_key(&self, _force_md5: bool) -> RtpsKeyHash {
+        let mut hash = [0xfe; 16];
+        hash[14..].copy_from_slice(&self.0.to_be_bytes());
+        rtps_hash(hash)
+    }
+}
+
+fn rtps_hash(bytes: [u8; 16]) -> RtpsKeyHash {
+    // rustdds exposes no other constructor; 16 bytes always convert.
+    RtpsKeyHash::from_pl_cdr_bytes(bytes.to_vec()).unwrap_or_else(|_| RtpsKeyHash::zero())
+}
+
+impl<T: WireType> Keyed for Outgoing<T> {
+    type K = TaskKey<T::Key>;
+    fn key(&self) -> Self::K {
+        TaskKey(self.0.key())
+    }
+}
+
+impl<T: WireType> Keyed for Incoming<T> {
+    type K = ReaderSlot;
+    fn key(&self) -> ReaderSlot {
+        match self {
+            Incoming::Value(v) => ReaderSlot::of(&v.key()),
+            Incoming::Undecodable { slot, .. } => *slot,
+        }
     }
 }
 
@@ -150,8 +183,8 @@ impl<T: WireType> no_key::SerializerAdapter<Outgoing<T>> for WireAdapter<T> {
 }
 
 impl<T: WireType> with_key::SerializerAdapter<Outgoing<T>> for WireAdapter<T> {
-    fn key_to_bytes(key: &InstanceKey<T::Key>) -> Result<Bytes, AdapterError> {
-        codec::encode_body(key)
+    fn key_to_bytes(key: &TaskKey<T::Key>) -> Result<Bytes, AdapterError> {
+        codec::encode_body(&key.0)
             .map(Bytes::from)
             .map_err(|e| AdapterError(e.to_string()))
     }
@@ -180,21 +213,20 @@ impl<'de, T: WireType> no_key::Decode<'de, Incoming<T>> for WireDecoder<T> {
             Err(error) => Incoming::Undecodable {
                 len: input.len(),
                 error,
-                slot: NEXT_UNDECODABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    % UNDECODABLE_SLOTS,
+                slot: ReaderSlot::undecodable(),
             },
         })
     }
 }
 
-impl<'de, T: WireType> with_key::Decode<'de, Incoming<T>, InstanceKey<T::Key>> for WireDecoder<T> {
+impl<'de, T: WireType> with_key::Decode<'de, Incoming<T>, ReaderSlot> for WireDecoder<T> {
     fn decode_key_bytes(
         self,
         input: &'de [u8],
         encoding: RepresentationIdentifier,
-    ) -> Result<InstanceKey<T::Key>, AdapterError> {
+    ) -> Result<ReaderSlot, AdapterError> {
         codec::decode_body::<T::Key>(encoding.to_bytes(), input)
-            .map(InstanceKey::Key)
+            .map(|key| ReaderSlot::of(&key))
             .map_err(|e| AdapterError(e.to_string()))
     }
 }
@@ -213,9 +245,9 @@ impl<T: WireType> no_key::DeserializerAdapter<Incoming<T>> for WireAdapter<T> {
 }
 
 impl<T: WireType> with_key::DeserializerAdapter<Incoming<T>> for WireAdapter<T> {
-    type DecodedKey = InstanceKey<T::Key>;
+    type DecodedKey = ReaderSlot;
 
-    fn transform_decoded_key(key: InstanceKey<T::Key>) -> InstanceKey<T::Key> {
+    fn transform_decoded_key(key: ReaderSlot) -> ReaderSlot {
         key
     }
 }

@@ -153,7 +153,7 @@ impl<T: WireType> Publisher<T> {
     /// finished configuration requests).
     pub fn dispose(&self, key: &T::Key) -> Result<()> {
         self.writer
-            .dispose(&crate::adapter::InstanceKey::Key(key.clone()), None)
+            .dispose(&crate::adapter::TaskKey(key.clone()), None)
             .map_err(|e| Error::Write {
                 topic: self.topic.name.to_owned(),
                 reason: e.to_string(),

@@ -8,8 +8,10 @@
 //!
 //! - rustdds keeps a topic cache of only 64 samples unless resource limits say
 //!   otherwise, so every profile sets them explicitly (bursts of tasks are not lost);
-//! - a rustdds *reader* applies KEEP_LAST per instance, so readers use depth 1 as the
-//!   reference does;
+//! - a rustdds *reader* never forgets an instance it has seen, so our readers key
+//!   samples by a bounded slot rather than by task id (see `adapter::ReaderSlot`) and
+//!   keep [`SLOT_DEPTH`] samples per slot: distinct tasks sharing a slot are all kept,
+//!   and a duplicate of a task is delivered again (the node's join ignores it);
 //! - a rustdds *writer* counts KEEP_LAST depth over all its samples, not per instance,
 //!   when it replays history to a late-joining reader. Writers therefore keep the last
 //!   [`INSTANCES`] samples, which for task-keyed topics (one sample per task) replays
@@ -52,9 +54,26 @@ pub fn topic() -> QosPolicies {
     keep_last_one_per_instance(base())
 }
 
-/// Reader QoS: reliable, transient-local, keep-last 1 per instance, 500 × 1.
+/// Samples a reader keeps per slot. rustdds holds on to memory for every sample a slot
+/// has kept (even once taken), so this bounds a reader's memory (about 2 MB per unit of
+/// depth, measured). It must stay large enough that tasks sharing a slot never push
+/// one another out: our subscribers take each sample as it arrives, and rustdds's
+/// topic cache already drops what a reader leaves untaken beyond [`INSTANCES`]
+/// samples; 500 samples over 1024 slots put more than 8 in one slot with a
+/// probability of about 5 in a million.
+pub const SLOT_DEPTH: i32 = 8;
+
+/// Reader QoS: reliable, transient-local, keep-last [`SLOT_DEPTH`] per slot.
 pub fn reader() -> QosPolicies {
-    topic()
+    let slots = i32::from(crate::adapter::VALUE_SLOTS) + 64;
+    base()
+        .history(History::KeepLast { depth: SLOT_DEPTH })
+        .resource_limits(ResourceLimits {
+            max_samples: slots * SLOT_DEPTH,
+            max_instances: slots,
+            max_samples_per_instance: SLOT_DEPTH,
+        })
+        .build()
 }
 
 /// Writer QoS: reliable, transient-local, keep the last 500 samples for late joiners.

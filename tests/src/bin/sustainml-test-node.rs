@@ -174,10 +174,15 @@ fn custom_carbon(
 
 fn main() {
     let args = Args::parse();
+    let mut options = NodeOptions::default()
+        .input_timeout(Duration::from_millis(args.input_timeout_ms))
+        .task_timeout(Duration::from_millis(args.task_timeout_ms))
+        .max_pending(args.max_pending);
+    if let Some(c) = args.concurrency {
+        options = options.concurrency(c);
+    }
     if args.kind == "generic" {
         logging::init(Some("CUSTOM_CARBON_NODE"));
-        let options =
-            NodeOptions::default().input_timeout(Duration::from_millis(args.input_timeout_ms));
         let result = sustainml_node::generic::<(UserInputImpl, HWResourceImpl), CO2FootprintImpl>(
             "CUSTOM_CARBON_NODE",
             &[
@@ -198,13 +203,6 @@ fn main() {
         std::process::exit(2);
     };
     logging::init(Some(kind.node_name()));
-    let mut options = NodeOptions::default()
-        .input_timeout(Duration::from_millis(args.input_timeout_ms))
-        .task_timeout(Duration::from_millis(args.task_timeout_ms))
-        .max_pending(args.max_pending);
-    if let Some(c) = args.concurrency {
-        options = options.concurrency(c);
-    }
     let name = kind.node_name();
     let result = match kind {
         NodeKind::AppRequirements => {

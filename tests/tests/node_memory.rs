@@ -1,0 +1,81 @@
+//! Protects bounded memory: a node fed 100 000 tasks that each miss one input keeps a
+//! flat resident set (pending tasks, the remembered window and the DDS readers are all
+//! bounded), and still reports the tasks it gave up on.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sustainml_tests::{assert_isolated, Peer};
+use sustainml_types::topics;
+
+const PEER: &str = env!("CARGO_BIN_EXE_sustainml-dds-peer");
+const NODE: &str = env!("CARGO_BIN_EXE_sustainml-test-node");
+const TASKS: u32 = 100_000;
+/// Growth allowed between the first 20 000 tasks and the end: allocator noise and
+/// lazily grown buffers, far below what keeping 80 000 tasks would cost.
+const ALLOWED_GROWTH_KIB: u64 = 6 * 1024;
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[test]
+fn resident_memory_stays_flat_over_100k_incomplete_tasks() {
+    assert_isolated();
+    let domain = 99;
+    // The generic node joins (UserInput, HWResource); only user inputs are sent, so
+    // every task stays incomplete and is evicted once 1 000 are pending.
+    let node = Peer::spawn(
+        "node",
+        Path::new(NODE),
+        &[
+            "--kind",
+            "generic",
+            "--max-pending",
+            "1000",
+            "--input-timeout-ms",
+            "600000",
+        ],
+        domain,
+        &[],
+    );
+    let flood = Peer::spawn(
+        "flood",
+        Path::new(PEER),
+        &[
+            "flood",
+            "--topics",
+            topics::USER_INPUT.name,
+            "--count",
+            &TASKS.to_string(),
+        ],
+        domain,
+        &[],
+    );
+    flood.expect_line("SENT 20000", Duration::from_secs(120));
+    // Let the node drain what is in flight before the first reading.
+    std::thread::sleep(Duration::from_secs(1));
+    let early = rss_kib(node.pid());
+    let started = Instant::now();
+    flood.expect_line(&format!("DONE {TASKS}"), Duration::from_secs(600));
+    std::thread::sleep(Duration::from_secs(1));
+    let late = rss_kib(node.pid());
+    eprintln!(
+        "node RSS after 20 000 tasks: {early} KiB; after {TASKS}: {late} KiB ({:?} for the last 80 000)",
+        started.elapsed()
+    );
+    assert!(
+        late <= early + ALLOWED_GROWTH_KIB,
+        "resident memory grew from {early} KiB to {late} KiB over 80 000 incomplete tasks"
+    );
+    assert!(
+        node.stderr_text()
+            .contains("too many incomplete tasks; missing inputs"),
+        "the node did not report evicted tasks"
+    );
+}
