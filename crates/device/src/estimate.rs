@@ -1,0 +1,202 @@
+//! Devices that are not here: figures estimated from a device table and the model's FLOPs;
+//! outputs simulated on the host (as femtodriver simulates a Femtosense SPU).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DeviceError, Result};
+use crate::facts::ModelFacts;
+use crate::measure::Measurement;
+use crate::model::{OnnxModel, TensorData};
+use crate::stream::{OutputCallback, Stream};
+use crate::{Device, DeviceInfo, DeviceKind, LoadedModel};
+
+/// One row of the device table (`data/devices.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    /// The device's name.
+    pub name: String,
+    /// What kind of hardware it is.
+    pub kind: DeviceKind,
+    /// Peak operations per second (a multiply-add counts 2).
+    pub peak_ops_per_s: f64,
+    /// Power at full load, watts.
+    pub watts: f64,
+    /// Memory for the model's weights and activations, bytes.
+    pub memory_bytes: u64,
+    /// Fraction of the peak a model reaches (0 < efficiency ≤ 1).
+    pub efficiency: f64,
+    /// Where the figures come from ("assumed" where not from a public datasheet).
+    pub source: String,
+}
+
+/// A device known only by its [`DeviceSpec`]: latency = FLOPs ÷ (peak × efficiency),
+/// power = the table's watts, energy = power × latency.
+#[derive(Debug, Clone)]
+pub struct EstimatedDevice {
+    spec: DeviceSpec,
+}
+
+impl EstimatedDevice {
+    /// A device described by `spec` (a table row, or one of your own).
+    pub fn new(spec: DeviceSpec) -> EstimatedDevice {
+        EstimatedDevice { spec }
+    }
+
+    /// The figures this device is estimated from.
+    pub fn spec(&self) -> &DeviceSpec {
+        &self.spec
+    }
+}
+
+impl Device for EstimatedDevice {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn describe(&self) -> DeviceInfo {
+        DeviceInfo {
+            name: self.spec.name.clone(),
+            kind: self.spec.kind,
+            peak_ops_per_s: self.spec.peak_ops_per_s,
+            watts: self.spec.watts,
+            memory_bytes: self.spec.memory_bytes,
+            present: false,
+            source: self.spec.source.clone(),
+        }
+    }
+
+    /// Loads the model and refuses it with [`DeviceError::DoesNotFit`] when its weights and
+    /// peak activations exceed the device's memory.
+    fn load_bytes(&self, origin: &str, bytes: &[u8]) -> Result<Box<dyn LoadedModel>> {
+        let model = OnnxModel::load(origin, bytes)?;
+        let needed = model.facts.memory_bytes();
+        if needed > self.spec.memory_bytes {
+            return Err(DeviceError::DoesNotFit {
+                device: self.spec.name.clone(),
+                origin: origin.to_string(),
+                needed,
+                available: self.spec.memory_bytes,
+            });
+        }
+        Ok(Box::new(EstimatedModel {
+            spec: self.spec.clone(),
+            model,
+        }))
+    }
+}
+
+/// A model loaded on an estimated device.
+#[derive(Debug)]
+struct EstimatedModel {
+    spec: DeviceSpec,
+    model: OnnxModel,
+}
+
+impl LoadedModel for EstimatedModel {
+    fn facts(&self) -> &ModelFacts {
+        &self.model.facts
+    }
+
+    fn run(&self, inputs: &[TensorData]) -> Result<Vec<TensorData>> {
+        self.model.run(inputs)
+    }
+
+    fn profile(&self, runs: usize) -> Result<Measurement> {
+        if runs == 0 {
+            return Err(DeviceError::NoRuns);
+        }
+        let facts = &self.model.facts;
+        Ok(measurement(
+            &self.spec,
+            &facts.origin,
+            facts.flops,
+            facts.memory_bytes(),
+            runs,
+            "memory: weights + peak activations from the graph",
+        ))
+    }
+
+    fn stream(&self, on_output: OutputCallback) -> Result<Stream> {
+        Stream::start(self.model.clone(), on_output)
+    }
+}
+
+/// The estimate of a model of `flops` and `memory_bytes` on `spec`.
+fn measurement(
+    spec: &DeviceSpec,
+    origin: &str,
+    flops: u64,
+    memory_bytes: u64,
+    runs: usize,
+    memory_method: &str,
+) -> Measurement {
+    let rate = spec.peak_ops_per_s * spec.efficiency;
+    let latency_s = if rate > 0.0 {
+        flops as f64 / rate
+    } else {
+        f64::INFINITY
+    };
+    let method = format!(
+        "latency: {flops} FLOPs / ({:e} ops/s peak × {} efficiency) from the device table; \
+         {memory_method}; power: device table watts; energy: power × latency; source: {}",
+        spec.peak_ops_per_s, spec.efficiency, spec.source
+    );
+    Measurement {
+        device: spec.name.clone(),
+        model: origin.to_string(),
+        runs,
+        latency_ms_p50: latency_s * 1e3,
+        latency_ms_mean: latency_s * 1e3,
+        memory_bytes,
+        power_w: spec.watts,
+        energy_j_per_inference: spec.watts * latency_s,
+        estimated: true,
+        method,
+    }
+}
+
+/// Fraction of the CPU's peak assumed when a model without a graph is estimated on it.
+pub const CPU_ESTIMATE_EFFICIENCY: f64 = 0.1;
+
+/// Estimates a model known only by its figures (no ONNX graph: a catalogue entry) on
+/// device `name`: `flops` per inference and `memory_bytes` for weights and activations.
+/// On "CPU" the host's figures stand in for a table row, with
+/// [`CPU_ESTIMATE_EFFICIENCY`] assumed. Fails with [`DeviceError::UnknownDevice`] or,
+/// when the model does not fit, [`DeviceError::DoesNotFit`].
+pub fn estimate_figures(
+    name: &str,
+    origin: &str,
+    flops: u64,
+    memory_bytes: u64,
+) -> Result<Measurement> {
+    let device = crate::require_device(name)?;
+    let info = device.describe();
+    let spec = match crate::device_table()?.iter().find(|d| d.name == info.name) {
+        Some(spec) => spec.clone(),
+        None => DeviceSpec {
+            name: info.name.clone(),
+            kind: info.kind,
+            peak_ops_per_s: info.peak_ops_per_s,
+            watts: info.watts,
+            memory_bytes: info.memory_bytes,
+            efficiency: CPU_ESTIMATE_EFFICIENCY,
+            source: format!("{}; efficiency assumed", info.source),
+        },
+    };
+    if memory_bytes > spec.memory_bytes {
+        return Err(DeviceError::DoesNotFit {
+            device: spec.name.clone(),
+            origin: origin.to_string(),
+            needed: memory_bytes,
+            available: spec.memory_bytes,
+        });
+    }
+    Ok(measurement(
+        &spec,
+        origin,
+        flops,
+        memory_bytes,
+        1,
+        "memory: as given (fp32 weights; activations not included)",
+    ))
+}

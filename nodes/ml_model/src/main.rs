@@ -1,0 +1,38 @@
+//! ML_MODEL_NODE: proposes a model for every task (see the crate docs).
+//! Run it inside `scripts/isolated`.
+use std::process::ExitCode;
+
+use sustainml_ml_model::{configure, files, fill, propose, request};
+use sustainml_node::{logging, ml_model, TaskError};
+
+fn main() -> ExitCode {
+    logging::init(Some("ML_MODEL_NODE"));
+    let catalogue = match files::shipped_catalogue() {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(e) => {
+            eprintln!("ML_MODEL_NODE: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let for_config = catalogue.clone();
+    let node = ml_model()
+        .on_configuration(move |query| configure(&for_config, query))
+        .callback(
+            move |(meta, app, hw, base_model, _base_hw, base_co2), ctx, out| {
+                let req =
+                    request(&meta, &app, &hw, &base_model, &base_co2).map_err(TaskError::new)?;
+                let outcome = propose(&catalogue, &req).map_err(TaskError::new)?;
+                fill(&outcome, &app, |f| files::bytes(f).map(<[u8]>::to_vec), out)
+                    .map_err(TaskError::new)?;
+                ctx.set_message(format!("proposed {}", out.model));
+                Ok(())
+            },
+        );
+    match node.run_blocking() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ML_MODEL_NODE: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
