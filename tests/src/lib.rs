@@ -221,3 +221,21 @@ pub fn response_of(lines: &[String]) -> ResponseTypeImpl {
         .expect("a response line");
     codec::decode(&hex::decode(hex).expect("hex")).expect("decode response")
 }
+
+/// A binary of the workspace (a node's), next to the test binaries' own directory:
+/// `scripts/test` builds every target before it runs the tests.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(name))
+        .unwrap_or_default();
+    assert!(
+        bin.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace; scripts/test does)",
+        bin.display()
+    );
+    bin
+}

@@ -64,15 +64,12 @@ pub fn evaluate(
             .and_then(|loaded| loaded.profile(runs))
     }
     .map_err(|e| e.to_string())?;
-    out.hw_description = format!(
-        "{} ({})",
-        info.name,
-        if info.present {
-            "measured"
-        } else {
-            "estimated"
-        }
-    );
+    let how = if measured.estimated {
+        "estimated"
+    } else {
+        "measured"
+    };
+    out.hw_description = format!("{} ({how})", info.name);
     out.power_consumption = measured.power_w;
     out.latency = measured.latency_ms_p50;
     out.memory_footprint_of_ml_model = measured.memory_bytes as f64 / 1e6;

@@ -127,3 +127,16 @@ fn hardwares_lists_every_device() {
         .expect_err("expected an error")
         .contains("Unsupported configuration request"));
 }
+
+#[test]
+fn a_catalogue_model_on_the_cpu_is_marked_estimated() {
+    let model = MLModelImpl {
+        model: "efficientnet_b0".into(),
+        model_properties: r#"{"params":5288548,"gmacs":0.39}"#.into(),
+        ..MLModelImpl::default()
+    };
+    let out =
+        evaluate(&model, &AppRequirementsImpl::default(), &on("CPU"), 3).expect("expected a value");
+    assert_eq!(out.hw_description, "CPU (estimated)");
+    assert_eq!(extra(&out.extra_data)["estimated"], true);
+}
