@@ -272,3 +272,83 @@ fn three_problems_become_three_models_and_a_second_iteration_lowers_the_footprin
         .expect("an estimate from the baseline");
     assert!(estimate < co2s[&t(3)].carbon_footprint);
 }
+
+#[test]
+fn bad_problems_give_task_errors_naming_the_cause_and_the_nodes_go_on() {
+    assert_isolated();
+    let domain = 111;
+    let _nodes: Vec<Peer> = ["sustainml-hw-constraints", "sustainml-ml-model-metadata"]
+        .iter()
+        .map(|n| Peer::spawn(n, &workspace_bin(n), &[], domain, &[]))
+        .collect();
+    let status = Peer::spawn(
+        "status",
+        Path::new(PEER),
+        &[
+            "sub",
+            "--topics",
+            topics::STATUS.name,
+            "--expect",
+            "10000",
+            "--timeout",
+            "15",
+        ],
+        domain,
+        &[],
+    );
+    status.expect_line("READY", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(1));
+    let good = problems()[0].clone();
+    let bad = |modality: &str, extra: &str| UserInputImpl {
+        modality: modality.into(),
+        extra_data: extra.as_bytes().to_vec(),
+        ..good.clone()
+    };
+    let lines = vec![
+        sample_line(
+            topics::USER_INPUT,
+            bad("image", r#"{"max_memory_footprint":"big"}"#),
+            1,
+            1,
+        ),
+        sample_line(topics::USER_INPUT, bad("smell", "{}"), 2, 1),
+        sample_line(topics::USER_INPUT, bad("image", "{oops"), 3, 1),
+        sample_line(topics::USER_INPUT, good, 4, 1),
+    ];
+    let file = temp_file("modules-bad.txt", &lines);
+    Peer::spawn(
+        "pub",
+        Path::new(PEER),
+        &["pub", "--input", file.to_str().expect("path")],
+        domain,
+        &[],
+    )
+    .finish(Duration::from_secs(60));
+    let (_, out, _) = status.outcome(Duration::from_secs(60));
+    let statuses = decode_lines::<NodeStatusImpl>(&out, topics::STATUS);
+    let error = |node: &str, problem: u32| {
+        statuses
+            .iter()
+            .find(|s| {
+                s.node_name == node
+                    && s.task_id.problem_id == problem
+                    && s.task_status == TaskStatus::Error
+            })
+            .map(|s| s.error_description.clone())
+            .unwrap_or_else(|| {
+                panic!("no TASK_ERROR from {node} for problem {problem}: {statuses:#?}")
+            })
+    };
+    let succeeded = |node: &str, problem: u32| {
+        statuses.iter().any(|s| {
+            s.node_name == node
+                && s.task_id.problem_id == problem
+                && s.task_status == TaskStatus::Succeeded
+        })
+    };
+    assert!(error("HW_CONSTRAINTS_NODE", 1).contains("max_memory_footprint"));
+    assert!(error("ML_MODEL_METADATA_NODE", 2).contains("smell"));
+    assert!(error("HW_CONSTRAINTS_NODE", 3).contains("extra_data"));
+    assert!(error("ML_MODEL_METADATA_NODE", 3).contains("extra_data"));
+    assert!(succeeded("HW_CONSTRAINTS_NODE", 4) && succeeded("ML_MODEL_METADATA_NODE", 4));
+}

@@ -168,8 +168,19 @@ pub fn propose(catalogue: &Catalogue, req: &Request) -> Result<Outcome, String> 
         };
         return Ok(Outcome::NoModel { reason, rejected });
     };
+    let best = scored.iter().filter_map(|m| m.score).reduce(f64::max);
     for m in candidates.iter().filter(|m| m.name != chosen.name) {
-        rejected.insert(m.name.clone(), format!("not chosen: {reason}"));
+        let why = match (m.score, best) {
+            (None, Some(_)) => "no published score; scored models come first".to_owned(),
+            (Some(s), Some(b)) if s < b - TOLERANCE => {
+                format!("score {s} is more than {TOLERANCE} below the best ({b})")
+            }
+            _ => format!(
+                "needs {} GMACs, more than {} ({} GMACs)",
+                m.gmacs, chosen.name, chosen.gmacs
+            ),
+        };
+        rejected.insert(m.name.clone(), why);
     }
     let estimated_carbon = match (baseline, req.baseline_carbon) {
         (Some(b), Some(c)) => Some(c * chosen.gmacs / b.gmacs),

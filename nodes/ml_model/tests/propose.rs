@@ -168,3 +168,16 @@ fn the_shipped_catalogue_loads_with_the_shipped_files() {
     let err = sustainml_ml_model::configure(&c, "hf_search, cats").expect_err("expected an error");
     assert!(err.contains("Unsupported configuration request: hf_search, cats"));
 }
+
+#[test]
+fn every_model_not_chosen_says_why() {
+    let c = catalogue();
+    let Outcome::Proposed { rejected, .. } =
+        propose(&c, &req("image-classification")).expect("expected a value")
+    else {
+        panic!("expected a model")
+    };
+    assert!(rejected["mobilenet_v2"].contains("more than 0.02 below the best (0.7769)"));
+    assert!(rejected["tiny_cnn"].contains("no published score"));
+    assert!(rejected["resnet50"].contains("above max_memory_footprint"));
+}
