@@ -95,7 +95,13 @@ impl Graph {
         let publ = Peer::spawn(
             "pub",
             Path::new(PEER),
-            &["pub", "--input", file.to_str().expect("path")],
+            &[
+                "pub",
+                "--input",
+                file.to_str().expect("path"),
+                "--linger",
+                "3600",
+            ],
             self.domain,
             &[],
         );
@@ -107,7 +113,10 @@ impl Graph {
                 logs.join("\n")
             );
         }
-        publ.finish(Duration::from_secs(60));
+        // The publisher stays up until here, as a real one (the orchestrator) does:
+        // a writer that leaves right after its readers acknowledged can take samples
+        // rustdds has not yet handed to the reader's application with it.
+        drop(publ);
         received
     }
 }
