@@ -1,7 +1,9 @@
 //! The DDS layer of sustainml-rs: the only crate that touches rustdds.
 //!
 //! - [`Participant`]: one DDS participant on the domain from `SUSTAINML_DOMAIN_ID`
-//!   (default 0; a bad value is an error), optionally restricted to some interfaces.
+//!   (default 0; a bad value is an error), optionally restricted to some interfaces;
+//!   [`Participant::participant_events`] reports remote participants discovered and
+//!   lost (lease expiry or disposal), for liveliness.
 //! - [`Publisher`] / [`Subscriber`]: typed, async (tokio) writers and readers for any
 //!   [`WireType`](sustainml_types::WireType), with the SustainML QoS set explicitly
 //!   ([`qos`]). A sample that does not decode is dropped with one warning naming the
@@ -28,7 +30,7 @@ mod rpc;
 
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
-pub use participant::{Participant, ParticipantBuilder, RECEIVE_BUFFER};
-pub use pubsub::{Publisher, RawPublisher, Received, Subscriber, WriterId};
+pub use participant::{Participant, ParticipantBuilder, ParticipantEvent, RECEIVE_BUFFER};
+pub use pubsub::{ParticipantId, Publisher, RawPublisher, Received, Subscriber, WriterId};
 pub use rpc::{Replier, Request, Requester, Responder, RpcError};
 pub use sustainml_types as types;

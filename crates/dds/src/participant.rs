@@ -11,7 +11,7 @@ use sustainml_types::WireType;
 use crate::blob::{BlobConfig, BlobStore};
 use crate::domain::domain_id_from_env;
 use crate::error::{Error, Result};
-use crate::pubsub::{Publisher, Subscriber};
+use crate::pubsub::{ParticipantId, Publisher, Subscriber};
 use crate::qos;
 
 /// Options for a [`Participant`].
@@ -213,6 +213,61 @@ impl Participant {
     ) -> Result<Subscriber<T>> {
         check_type::<T>(&topic)?;
         Subscriber::new(self, topic, qos)
+    }
+}
+
+/// A remote participant appearing or disappearing, from rustdds's discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParticipantEvent {
+    /// A participant was discovered (or announced itself again).
+    Discovered(ParticipantId),
+    /// A participant left: it disposed itself, or its lease expired (rustdds peers
+    /// announce a 50 s lease; a killed process is noticed when it runs out).
+    Lost {
+        /// The participant.
+        id: ParticipantId,
+        /// Why, for people.
+        reason: String,
+    },
+}
+
+impl Participant {
+    /// Remote participants discovered and lost, from now on. Must be called inside a
+    /// tokio runtime (a task forwards rustdds's events); the task ends when the
+    /// receiver is dropped. rustdds has one participant event queue: call this once
+    /// per participant.
+    pub fn participant_events(&self) -> tokio::sync::mpsc::UnboundedReceiver<ParticipantEvent> {
+        use futures::StreamExt;
+        use rustdds::dds::statusevents::{DomainParticipantStatusEvent, StatusEvented};
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let listener = self.inner.dp.status_listener();
+        tokio::spawn(async move {
+            let mut stream = Box::pin(listener.as_async_status_stream());
+            loop {
+                let event = tokio::select! {
+                    e = stream.next() => e,
+                    () = tx.closed() => break,
+                };
+                let event = match event {
+                    None => break,
+                    Some(DomainParticipantStatusEvent::ParticipantDiscovered { dpd }) => {
+                        ParticipantEvent::Discovered(ParticipantId::of(dpd.guid.prefix))
+                    }
+                    Some(DomainParticipantStatusEvent::ParticipantLost { id, reason }) => {
+                        ParticipantEvent::Lost {
+                            id: ParticipantId::of(id),
+                            reason: format!("{reason:?}"),
+                        }
+                    }
+                    Some(_) => continue,
+                };
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
     }
 }
 

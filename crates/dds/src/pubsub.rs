@@ -45,6 +45,43 @@ impl fmt::Debug for WriterId {
     }
 }
 
+impl WriterId {
+    /// The participant the writer belongs to (to relate samples to
+    /// [`ParticipantEvent`](crate::ParticipantEvent)s).
+    pub fn participant(&self) -> ParticipantId {
+        ParticipantId::of(self.0.prefix)
+    }
+}
+
+/// A DDS participant (its RTPS GUID prefix), as discovery sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParticipantId([u8; 12]);
+
+impl ParticipantId {
+    pub(crate) fn of(prefix: impl AsRef<[u8]>) -> Self {
+        let mut bytes = [0u8; 12];
+        for (b, p) in bytes.iter_mut().zip(prefix.as_ref()) {
+            *b = *p;
+        }
+        Self(bytes)
+    }
+}
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ParticipantId({self})")
+    }
+}
+
 /// A sample and where it came from.
 #[derive(Debug, Clone)]
 pub struct Received<T> {

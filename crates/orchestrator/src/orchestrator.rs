@@ -1,0 +1,449 @@
+//! The orchestrator: starting tasks and iterations, queries, configuration requests.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use sustainml_dds::{Participant, Publisher, Requester, RpcError};
+use sustainml_types::topics;
+use sustainml_types::{
+    CO2FootprintImpl, HWResourceImpl, MLModelImpl, NodeId, ResponseTypeImpl, TaskIdImpl,
+    UserInputImpl,
+};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::{now_ms, Event, NodeInfo, TaskDetails, TaskState, TaskSummary};
+use crate::optimize::{self, OptimizationReport};
+use crate::options::OrchestratorOptions;
+use crate::output::NodeOutput;
+use crate::registry::Registry;
+use crate::store::{Store, DB_FILE};
+
+/// A task waiting for its nodes.
+#[derive(Debug)]
+pub(crate) struct Active {
+    pub deadline: Instant,
+    pub received: BTreeSet<NodeId>,
+    /// When CARBON_FOOTPRINT answered, if it did before some other output arrived.
+    pub carbon: Option<(Instant, f64)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub next_problem: u32,
+    pub last_iteration: HashMap<u32, u32>,
+    pub active: HashMap<TaskIdImpl, Active>,
+    pub registry: Registry,
+    pub runs: HashMap<u32, OptimizationReport>,
+}
+
+/// What the orchestrator's tasks share.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub options: OrchestratorOptions,
+    pub participant: Participant,
+    pub user_input: Publisher<UserInputImpl>,
+    pub ml_baseline: Publisher<MLModelImpl>,
+    pub hw_baseline: Publisher<HWResourceImpl>,
+    pub co2_baseline: Publisher<CO2FootprintImpl>,
+    pub requester: Requester,
+    pub db: Db,
+    pub state: Mutex<State>,
+    pub events: broadcast::Sender<Event>,
+    pub path: PathBuf,
+    /// Optimisation runs in flight.
+    pub jobs: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Inner {
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn emit(&self, event: Event) {
+        // No listener is fine.
+        let _ = self.events.send(event);
+    }
+
+    /// Publishes task `id`: records it, then writes its user input and baselines.
+    pub async fn start_task(
+        self: &Arc<Self>,
+        id: TaskIdImpl,
+        mut input: UserInputImpl,
+        baselines: (MLModelImpl, HWResourceImpl, CO2FootprintImpl),
+    ) -> Result<TaskIdImpl> {
+        input.task_id = id;
+        input.previous_iteration = i32::try_from(id.iteration_id - 1).unwrap_or(i32::MAX);
+        let stored = input.clone();
+        let now = now_ms();
+        self.db.call(move |s| s.insert_task(&stored, now)).await?;
+        self.state().active.insert(
+            id,
+            Active {
+                deadline: Instant::now() + self.options.deadline,
+                received: BTreeSet::new(),
+                carbon: None,
+            },
+        );
+        let (mut ml, mut hw, mut co2) = baselines;
+        ml.task_id = id;
+        hw.task_id = id;
+        co2.task_id = id;
+        let published = async {
+            self.user_input.write(input).await?;
+            self.ml_baseline.write(ml).await?;
+            self.hw_baseline.write(hw).await?;
+            self.co2_baseline.write(co2).await
+        }
+        .await;
+        if let Err(e) = published {
+            self.fail(id, format!("cannot publish the task: {e}"));
+            return Err(e.into());
+        }
+        tracing::info!(task = %id, "task published");
+        self.emit(Event::TaskStarted { task_id: id });
+        Ok(id)
+    }
+
+    /// Starts the next iteration of `problem_id`, with the last iteration's outputs as
+    /// baselines and its user input unless `input` is given.
+    pub async fn next_iteration(
+        self: &Arc<Self>,
+        problem_id: u32,
+        input: Option<UserInputImpl>,
+    ) -> Result<TaskIdImpl> {
+        let stored_last = self.db.call(move |s| s.last_iteration(problem_id)).await?;
+        let (id, last) = {
+            let mut st = self.state();
+            let reserved = st.last_iteration.get(&problem_id).copied();
+            let last = stored_last
+                .max(reserved)
+                .ok_or(Error::UnknownProblem(problem_id))?;
+            let next = last.checked_add(1).ok_or(Error::IdsExhausted(problem_id))?;
+            st.last_iteration.insert(problem_id, next);
+            (
+                TaskIdImpl::new(problem_id, next),
+                TaskIdImpl::new(problem_id, last),
+            )
+        };
+        let input = match input {
+            Some(i) => i,
+            None => self
+                .db
+                .call(move |s| s.user_input(last))
+                .await?
+                .ok_or(Error::UnknownTask(last))?,
+        };
+        let mut outputs = self.db.call(move |s| s.outputs(last, None)).await?;
+        let ml = match outputs.remove(&NodeId::MlModel) {
+            Some(NodeOutput::MlModel(m)) => m,
+            _ => MLModelImpl::default(),
+        };
+        let hw = match outputs.remove(&NodeId::HwResources) {
+            Some(NodeOutput::HwResources(h)) => h,
+            _ => HWResourceImpl::default(),
+        };
+        let co2 = match outputs.remove(&NodeId::CarbonFootprint) {
+            Some(NodeOutput::CarbonFootprint(c)) => c,
+            _ => CO2FootprintImpl::default(),
+        };
+        self.start_task(id, input, (ml, hw, co2)).await
+    }
+
+    /// Waits until task `id` is done or failed.
+    pub async fn wait_task(&self, id: TaskIdImpl, timeout: Duration) -> Result<TaskState> {
+        let mut events = self.events.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let summary = self.db.call(move |s| s.summary(id)).await?;
+            match summary {
+                None => return Err(Error::UnknownTask(id)),
+                Some(s) if s.state.is_finished() => return Ok(s.state),
+                Some(_) => {}
+            }
+            // Wake on any finish (or lag) and look again.
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            what: format!("task {id}"),
+                            timeout,
+                        })
+                    }
+                    Ok(Ok(Event::TaskDone { task_id, .. } | Event::TaskFailed { task_id, .. }))
+                        if task_id == id =>
+                    {
+                        break
+                    }
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => {
+                        return Err(Error::Runtime("events closed".into()))
+                    }
+                    Ok(Ok(_)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// The SustainML orchestrator (see the crate documentation).
+#[derive(Debug)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Orchestrator {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for j in self
+            .inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            j.abort();
+        }
+    }
+}
+
+impl Orchestrator {
+    /// Opens the task store in the options' data directory, joins the DDS domain and
+    /// starts listening to the nodes. Must run inside a tokio runtime.
+    pub async fn start(options: OrchestratorOptions) -> Result<Self> {
+        let dir = options.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .map_err(|e| Error::Runtime(e.to_string()))??;
+        let path = store.path().to_owned();
+        let next_problem = store.max_problem_id()?;
+        let db = Db::start(store)?;
+        let mut builder = Participant::builder().name(NodeId::Orchestrator.node_name());
+        if let Some(d) = options.domain {
+            builder = builder.domain(d);
+        }
+        let participant = builder.build()?;
+        let (events, _) = broadcast::channel(options.event_capacity);
+        let inner = Arc::new(Inner {
+            user_input: participant.publisher(topics::USER_INPUT)?,
+            ml_baseline: participant.publisher(topics::ML_MODEL_BASELINE)?,
+            hw_baseline: participant.publisher(topics::HW_RESOURCES_BASELINE)?,
+            co2_baseline: participant.publisher(topics::CARBON_FOOTPRINT_BASELINE)?,
+            requester: Requester::new(&participant)?,
+            db,
+            state: Mutex::new(State {
+                next_problem,
+                ..State::default()
+            }),
+            events,
+            path,
+            jobs: Mutex::new(Vec::new()),
+            options,
+            participant,
+        });
+        let tasks = crate::intake::spawn(&inner)?;
+        tracing::info!(
+            domain = inner.participant.domain(),
+            store = %inner.path.display(),
+            next_problem = next_problem + 1,
+            "orchestrator started"
+        );
+        Ok(Self { inner, tasks })
+    }
+
+    /// The database file.
+    pub fn store_path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The DDS domain.
+    pub fn domain(&self) -> u16 {
+        self.inner.participant.domain()
+    }
+
+    /// Starts a new problem: task {n+1, 1}, with empty baselines stamped with its id.
+    /// If the input asks for automatic optimisation (`optimize_carbon_footprint_auto`
+    /// with a `desired_carbon_footprint` above 0), iterations follow in the background
+    /// until the target or the budget is reached (see [`optimization`](Self::optimization)).
+    pub async fn new_task(&self, input: UserInputImpl) -> Result<TaskIdImpl> {
+        let id = {
+            let mut st = self.inner.state();
+            let p = st
+                .next_problem
+                .checked_add(1)
+                .ok_or(Error::IdsExhausted(st.next_problem))?;
+            st.next_problem = p;
+            st.last_iteration.insert(p, 1);
+            TaskIdImpl::new(p, 1)
+        };
+        let auto = input.optimize_carbon_footprint_auto && input.desired_carbon_footprint > 0.0;
+        let target = input.desired_carbon_footprint;
+        let empty = (
+            MLModelImpl::default(),
+            HWResourceImpl::default(),
+            CO2FootprintImpl::default(),
+        );
+        self.inner.start_task(id, input, empty).await?;
+        if auto {
+            let job = optimize::spawn(&self.inner, id, target, self.inner.options.budget);
+            let mut jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            jobs.retain(|j| !j.is_finished());
+            jobs.push(job);
+        }
+        Ok(id)
+    }
+
+    /// Starts the next iteration of `problem_id` with the previous iteration's model,
+    /// hardware and footprint as baselines, and its user input unless one is given.
+    pub async fn new_iteration(
+        &self,
+        problem_id: u32,
+        input: Option<UserInputImpl>,
+    ) -> Result<TaskIdImpl> {
+        self.inner.next_iteration(problem_id, input).await
+    }
+
+    /// Waits until task `id` is done or failed (at most `timeout`).
+    pub async fn wait_task(&self, id: TaskIdImpl, timeout: Duration) -> Result<TaskState> {
+        self.inner.wait_task(id, timeout).await
+    }
+
+    /// Every task, oldest first.
+    pub async fn tasks(&self) -> Result<Vec<TaskSummary>> {
+        Ok(self.inner.db.call(|s| s.tasks()).await?)
+    }
+
+    /// Everything about one task as it is now (outputs not there yet are absent).
+    pub async fn task(&self, id: TaskIdImpl) -> Result<Option<TaskDetails>> {
+        Ok(self.inner.db.call(move |s| s.task(id)).await?)
+    }
+
+    /// One node's output for a task, if it arrived.
+    pub async fn output(&self, id: TaskIdImpl, node: NodeId) -> Result<Option<NodeOutput>> {
+        Ok(self.inner.db.call(move |s| s.output(id, node)).await?)
+    }
+
+    /// The user input a task was published with.
+    pub async fn user_input(&self, id: TaskIdImpl) -> Result<Option<UserInputImpl>> {
+        Ok(self.inner.db.call(move |s| s.user_input(id)).await?)
+    }
+
+    /// Every node heard from, keyed as the reference's REST API (APP_REQUIREMENTS,
+    /// CARBON_FOOTPRINT…; other nodes by their name).
+    pub fn node_statuses(&self) -> BTreeMap<String, NodeInfo> {
+        self.inner.state().registry.snapshot()
+    }
+
+    /// Events from now on (tasks, outputs, statuses, nodes, optimisation).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The automatic optimisation run of a problem, if it has one.
+    pub async fn optimization(&self, problem_id: u32) -> Result<Option<OptimizationReport>> {
+        if let Some(r) = self.inner.state().runs.get(&problem_id) {
+            return Ok(Some(r.clone()));
+        }
+        optimize::load(&self.inner, problem_id).await
+    }
+
+    /// Waits until the optimisation run of `problem_id` has stopped.
+    pub async fn wait_optimization(
+        &self,
+        problem_id: u32,
+        timeout: Duration,
+    ) -> Result<OptimizationReport> {
+        optimize::wait(&self.inner, problem_id, timeout).await
+    }
+
+    /// Sends `configuration` to `node` and waits for its answer (at most the
+    /// configured timeout, 5 s by default). The node's `success` and `err_code` are
+    /// returned as it sent them; no answer in time is [`Error::ConfigTimeout`].
+    pub async fn configuration_request(
+        &self,
+        node: NodeId,
+        configuration: &str,
+    ) -> Result<ResponseTypeImpl> {
+        let timeout = self.inner.options.config_timeout;
+        match self
+            .inner
+            .requester
+            .request(node.value(), configuration, timeout)
+            .await
+        {
+            Ok(r) => Ok(r),
+            Err(RpcError::NoService { timeout, .. } | RpcError::Timeout { timeout, .. }) => {
+                Err(Error::ConfigTimeout {
+                    node: node.to_string(),
+                    timeout,
+                })
+            }
+            Err(e) => Err(Error::Config {
+                node: node.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Waits until the six module nodes have reported alive and the orchestrator's
+    /// user-input and baseline writers have found their readers.
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let nodes = {
+                let st = self.inner.state();
+                NodeId::MODULES
+                    .iter()
+                    .all(|n| st.registry.is_alive(n.node_name()))
+            };
+            let i = &self.inner;
+            if nodes
+                && i.user_input.matched_readers() >= 4
+                && i.ml_baseline.matched_readers() >= 1
+                && i.hw_baseline.matched_readers() >= 1
+                && i.co2_baseline.matched_readers() >= 1
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: format!(
+                        "waiting for the six nodes (seen: {:?})",
+                        self.node_statuses().keys().collect::<Vec<_>>()
+                    ),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops listening, finishes pending store writes and closes the store (its lock
+    /// is released when this returns).
+    pub async fn close(mut self) {
+        let jobs: Vec<_> = self
+            .inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for t in self.tasks.drain(..).chain(jobs) {
+            t.abort();
+            let _ = t.await;
+        }
+        self.inner.db.close().await;
+    }
+}
+
+/// The store file in a data directory.
+pub fn store_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(DB_FILE)
+}

@@ -1,0 +1,162 @@
+// Protects the task store: what an orchestrator records is read back intact, survives
+// a restart, problem ids continue, and bad or busy files give errors naming the file.
+
+use super::*;
+use sustainml_types::{CO2FootprintImpl, MLModelImpl};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!(
+        "sustainml-store-{name}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn input(problem: u32, iteration: u32) -> UserInputImpl {
+    UserInputImpl {
+        problem_short_description: format!("problem {problem}"),
+        extra_data: br#"{"goal":"classify"}"#.to_vec(),
+        task_id: TaskIdImpl::new(problem, iteration),
+        ..Default::default()
+    }
+}
+
+fn fill(store: &Store) {
+    let id = TaskIdImpl::new(1, 1);
+    store.insert_task(&input(1, 1), 10).expect("insert");
+    let model = NodeOutput::MlModel(MLModelImpl {
+        model: "m".into(),
+        raw_model: vec![7; 1000],
+        task_id: id,
+        ..Default::default()
+    });
+    let co2 = NodeOutput::CarbonFootprint(CO2FootprintImpl {
+        carbon_footprint: 12.5,
+        task_id: id,
+        ..Default::default()
+    });
+    assert!(store.put_output(&model, 11).expect("model"));
+    assert!(store.put_output(&co2, 12).expect("co2"));
+    let status = TaskNodeStatus {
+        node_name: "ML_MODEL_NODE".into(),
+        task_status: "TASK_SUCCEEDED".into(),
+        description: String::new(),
+        updated_ms: 11,
+    };
+    store.put_task_status(id, &status).expect("status");
+    store.set_state(id, &TaskState::Done, 13).expect("state");
+    store.insert_task(&input(2, 1), 20).expect("insert 2");
+    let failed = TaskState::Failed {
+        reason: "HW_RESOURCES_NODE: boom".into(),
+    };
+    store
+        .set_state(TaskIdImpl::new(2, 1), &failed, 21)
+        .expect("fail");
+    store.put_run(1, r#"{"x":1}"#).expect("run");
+}
+
+fn check(store: &Store) {
+    let tasks = store.tasks().expect("tasks");
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0].task_id, TaskIdImpl::new(1, 1));
+    assert_eq!(tasks[0].state, TaskState::Done);
+    assert_eq!(tasks[0].outputs, 2);
+    assert_eq!(tasks[0].carbon_footprint, Some(12.5));
+    assert_eq!(
+        tasks[1].state,
+        TaskState::Failed {
+            reason: "HW_RESOURCES_NODE: boom".into()
+        }
+    );
+    let details = store
+        .task(TaskIdImpl::new(1, 1))
+        .expect("task")
+        .expect("exists");
+    assert_eq!(details.user_input, Some(input(1, 1)));
+    assert_eq!(details.outputs.len(), 2);
+    match details.outputs.get(&NodeId::MlModel) {
+        Some(NodeOutput::MlModel(m)) => assert_eq!(m.raw_model.len(), 1000),
+        other => panic!("no model: {other:?}"),
+    }
+    assert_eq!(details.statuses.len(), 1);
+    assert_eq!(details.statuses[0].task_status, "TASK_SUCCEEDED");
+    assert_eq!(store.max_problem_id().expect("max"), 2);
+    assert_eq!(store.last_iteration(1).expect("last"), Some(1));
+    assert_eq!(store.last_iteration(9).expect("last"), None);
+    assert_eq!(store.run(1).expect("run").as_deref(), Some(r#"{"x":1}"#));
+    assert!(store.task(TaskIdImpl::new(5, 1)).expect("task").is_none());
+}
+
+#[test]
+fn a_store_reads_back_what_was_written() {
+    let dir = temp_dir("roundtrip");
+    let store = Store::open(&dir).expect("open");
+    fill(&store);
+    check(&store);
+    // Outputs of tasks the store does not know are not stored.
+    let stray = NodeOutput::CarbonFootprint(CO2FootprintImpl {
+        task_id: TaskIdImpl::new(40, 1),
+        ..Default::default()
+    });
+    assert!(!store.put_output(&stray, 1).expect("stray"));
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_reopened_store_has_everything_and_ids_continue() {
+    let dir = temp_dir("restart");
+    let store = Store::open(&dir).expect("open");
+    assert_eq!(store.max_problem_id().expect("max"), 0);
+    fill(&store);
+    drop(store);
+    let store = Store::open(&dir).expect("reopen");
+    check(&store);
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_corrupt_file_is_an_error_naming_the_file() {
+    let dir = temp_dir("corrupt");
+    let file = dir.join(DB_FILE);
+    std::fs::write(&file, vec![0x42; 4096]).expect("write garbage");
+    let err = Store::open(&dir).expect_err("garbage is not a store");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    assert!(text.contains("corrupt"), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_locked_store_is_an_error_naming_the_file() {
+    let dir = temp_dir("locked");
+    let first = Store::open(&dir).expect("open");
+    let err = Store::open(&dir).expect_err("second opener");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&dir.join(DB_FILE).display().to_string()),
+        "{text}"
+    );
+    drop(first);
+    // Once the first is gone, the store opens again.
+    Store::open(&dir).expect("open after the first closed");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_unwritable_directory_is_an_error_naming_it() {
+    let dir = temp_dir("file-not-dir");
+    let not_a_dir = dir.join("plain-file");
+    std::fs::write(&not_a_dir, b"x").expect("write");
+    let err = Store::open(&not_a_dir).expect_err("a file is not a directory");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(err.to_string().contains("plain-file"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
