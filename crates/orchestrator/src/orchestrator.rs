@@ -45,7 +45,6 @@ pub(crate) struct State {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub options: OrchestratorOptions,
-    pub participant: Participant,
     pub user_input: Publisher<UserInputImpl>,
     pub ml_baseline: Publisher<MLModelImpl>,
     pub hw_baseline: Publisher<HWResourceImpl>,
@@ -57,6 +56,8 @@ pub(crate) struct Inner {
     pub path: PathBuf,
     /// Optimisation runs in flight.
     pub jobs: Mutex<Vec<JoinHandle<()>>>,
+    /// Last: fields drop in order, and the writers above must go before it.
+    pub participant: Participant,
 }
 
 impl Inner {
