@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use sustainml_tests::{assert_isolated, decode_lines, sample_line, temp_file, workspace_bin, Peer};
+use sustainml_tests::{
+    assert_isolated, decode_lines, graph_round, sample_line, temp_file, workspace_bin, Peer,
+};
 use sustainml_types::topics::{self, TopicInfo};
 use sustainml_types::*;
 
@@ -82,50 +84,7 @@ fn problems() -> [UserInputImpl; 3] {
 /// `expect` distinct samples.
 fn round(lines: &[String], expect: u32, tag: &str, nodes: &[Peer]) -> Vec<String> {
     let names: Vec<&str> = OUTPUTS.iter().map(|t| t.name).collect();
-    let sub = Peer::spawn(
-        "sub",
-        Path::new(PEER),
-        &[
-            "sub",
-            "--topics",
-            &names.join(","),
-            "--expect",
-            &expect.to_string(),
-            "--timeout",
-            "90",
-        ],
-        DOMAIN,
-        &[],
-    );
-    sub.expect_line("READY", Duration::from_secs(20));
-    std::thread::sleep(Duration::from_secs(1));
-    let file = temp_file(&format!("modules-{tag}.txt"), lines);
-    let publ = Peer::spawn(
-        "pub",
-        Path::new(PEER),
-        &[
-            "pub",
-            "--input",
-            file.to_str().expect("path"),
-            "--linger",
-            "3600",
-        ],
-        DOMAIN,
-        &[],
-    );
-    let (ok, received, stderr) = sub.outcome(Duration::from_secs(120));
-    if !ok {
-        let logs: Vec<String> = nodes.iter().map(Peer::stderr_text).collect();
-        panic!(
-            "subscriber failed: {stderr}\nnode logs:\n{}",
-            logs.join("\n")
-        );
-    }
-    // The publisher stays up until here, as a real one (the orchestrator) does:
-    // a writer that leaves right after its readers acknowledged can take samples
-    // rustdds has not yet handed to the reader's application with it.
-    drop(publ);
-    received
+    graph_round(Path::new(PEER), DOMAIN, &names, expect, lines, tag, nodes)
 }
 
 fn by_task<T: TaskData + Clone>(lines: &[String], topic: TopicInfo) -> HashMap<TaskIdImpl, T> {

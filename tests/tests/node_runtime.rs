@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use sustainml_node::NodeKind;
 use sustainml_tests::{
-    assert_isolated, decode_lines, fastdds_peer, response_of, sample_line, temp_file, Peer,
+    assert_isolated, decode_lines, fastdds_peer, graph_round, response_of, sample_line, temp_file,
+    Peer,
 };
 use sustainml_types::topics::{self, TopicInfo};
 use sustainml_types::*;
@@ -73,51 +74,15 @@ impl Graph {
 
     /// Subscribes to `out`, publishes `lines`, returns what arrived on `out`.
     fn run(&self, lines: &[String], out: TopicInfo, expect: u32) -> Vec<String> {
-        let sub = Peer::spawn(
-            "sub",
+        graph_round(
             Path::new(PEER),
-            &[
-                "sub",
-                "--topics",
-                out.name,
-                "--expect",
-                &expect.to_string(),
-                "--timeout",
-                "60",
-            ],
             self.domain,
-            &[],
-        );
-        sub.expect_line("READY", Duration::from_secs(20));
-        // Let the nodes' output writers and the subscriber discover each other.
-        std::thread::sleep(Duration::from_secs(1));
-        let file = temp_file(&format!("graph-{}.txt", self.domain), lines);
-        let publ = Peer::spawn(
-            "pub",
-            Path::new(PEER),
-            &[
-                "pub",
-                "--input",
-                file.to_str().expect("path"),
-                "--linger",
-                "3600",
-            ],
-            self.domain,
-            &[],
-        );
-        let (ok, received, stderr) = sub.outcome(Duration::from_secs(90));
-        if !ok {
-            let logs: Vec<String> = self._nodes.iter().map(Peer::stderr_text).collect();
-            panic!(
-                "subscriber failed: {stderr}\nnode logs:\n{}",
-                logs.join("\n")
-            );
-        }
-        // The publisher stays up until here, as a real one (the orchestrator) does:
-        // a writer that leaves right after its readers acknowledged can take samples
-        // rustdds has not yet handed to the reader's application with it.
-        drop(publ);
-        received
+            &[out.name],
+            expect,
+            lines,
+            "graph",
+            &self._nodes,
+        )
     }
 }
 
