@@ -18,6 +18,7 @@
 pub mod codec;
 pub mod data;
 pub mod enums;
+pub mod extra_data;
 pub mod key;
 pub mod node;
 pub mod samples;

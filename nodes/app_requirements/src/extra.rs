@@ -1,6 +1,7 @@
 //! Requirements given explicitly in the user's `extra_data` JSON.
 
 use serde_json::{Map, Value};
+use sustainml_types::extra_data::{self, ExtraDataError};
 
 use crate::text::currency_code;
 use crate::{Kind, Requirement, RequirementsError};
@@ -69,24 +70,11 @@ fn origin(key: &str) -> String {
 
 /// Reads the keys of [`EXTRA_DATA_KEYS`] from `extra_data` (blank means none).
 pub fn read(bytes: &[u8]) -> Result<Explicit, RequirementsError> {
-    let extra = if bytes.trim_ascii().is_empty() {
-        Map::new()
-    } else {
-        match serde_json::from_slice(bytes) {
-            Ok(Value::Object(m)) => m,
-            Ok(v) => {
-                let what = match v {
-                    Value::Array(_) => "an array",
-                    Value::String(_) => "a string",
-                    Value::Number(_) => "a number",
-                    Value::Bool(_) => "a boolean",
-                    _ => "null",
-                };
-                return Err(RequirementsError::NotObject(what.to_owned()));
-            }
-            Err(e) => return Err(RequirementsError::NotJson(e.to_string())),
-        }
-    };
+    let extra = extra_data::parse_object(bytes).map_err(|e| match e {
+        ExtraDataError::NotObject(found) => RequirementsError::NotObject(found.to_owned()),
+        ExtraDataError::NotJson(cause) => RequirementsError::NotJson(cause),
+        other => RequirementsError::NotJson(other.to_string()),
+    })?;
     let mut out = Explicit::default();
     for (key, kind) in [
         ("max_latency_ms", Kind::Latency),

@@ -29,6 +29,7 @@
 mod table;
 
 use serde_json::{json, Map, Value};
+use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{CO2FootprintImpl, HWResourceImpl, MLModelImpl, UserInputImpl};
 
 pub use table::{IntensityRow, IntensityTable, Resolved, RowKind, SHIPPED_CSV};
@@ -74,27 +75,11 @@ fn invalid(field: &str, expected: &'static str, got: impl ToString) -> CarbonErr
 
 /// Parses a user's `extra_data`: empty means `{}`; anything else must be a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, CarbonError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(CarbonError::ExtraDataNotObject(
-            type_name(&other).to_owned(),
-        )),
-        Err(e) => Err(CarbonError::ExtraDataNotJson(e.to_string())),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    extra_data::parse_object(bytes).map_err(|e| match e {
+        ExtraDataError::NotObject(found) => CarbonError::ExtraDataNotObject(found.to_owned()),
+        ExtraDataError::NotJson(cause) => CarbonError::ExtraDataNotJson(cause),
+        other => CarbonError::ExtraDataNotJson(other.to_string()),
+    })
 }
 
 fn whole_number(extra: &Map<String, Value>, key: &str, default: u64) -> Result<u64, CarbonError> {

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 use serde_json::{json, Map, Value};
+use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{HWConstraintsImpl, UserInputImpl};
 
 /// Hardware used when the user names none (the reference's default).
@@ -66,25 +67,11 @@ pub fn constraints(user: &UserInputImpl) -> Result<HWConstraintsImpl, Constraint
 
 /// Parses `extra_data`: empty (or blank) means `{}`; otherwise a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, ConstraintsError> {
-    if bytes.trim_ascii().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ConstraintsError::NotObject(kind(&other).to_owned())),
-        Err(e) => Err(ConstraintsError::NotJson(e.to_string())),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    extra_data::parse_object(bytes).map_err(|e| match e {
+        ExtraDataError::NotObject(found) => ConstraintsError::NotObject(found.to_owned()),
+        ExtraDataError::NotJson(cause) => ConstraintsError::NotJson(cause),
+        other => ConstraintsError::NotJson(other.to_string()),
+    })
 }
 
 /// The memory limit in MB from the `max_memory_footprint` value, if any.

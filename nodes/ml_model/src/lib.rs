@@ -33,14 +33,9 @@ pub const NO_MODEL: &str = "NO_MODEL";
 /// Reads a JSON object from `extra_data` (empty → empty object); `what` names the
 /// input in the error.
 pub fn extra_json(bytes: &[u8], what: &str) -> Result<Value, String> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(format!("{what} extra_data is JSON but not an object")),
-        Err(e) => Err(format!("{what} extra_data is not valid JSON: {e}")),
-    }
+    sustainml_types::extra_data::parse_object(bytes)
+        .map(Value::Object)
+        .map_err(|e| format!("{what} extra_data {e}"))
 }
 
 /// Gathers the rule's request from the node's inputs.

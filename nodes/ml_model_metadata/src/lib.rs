@@ -37,6 +37,7 @@ pub use catalog::{Catalog, Goal, Modality, WeightedCue, SHIPPED_TOML};
 pub use classify::{classify, Classification, GoalScore, ModalitySource};
 
 use serde_json::{json, Map, Value};
+use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{MLModelMetadataImpl, UserInputImpl};
 
 /// Why no goal could be given.
@@ -90,23 +91,11 @@ pub enum MetadataError {
 
 /// Parses a user's `extra_data`: blank means `{}`; otherwise a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, MetadataError> {
-    if bytes.trim_ascii().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(MetadataError::ExtraDataNotObject(
-            match other {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            }
-            .to_owned(),
-        )),
-        Err(e) => Err(MetadataError::ExtraDataNotJson(e.to_string())),
-    }
+    extra_data::parse_object(bytes).map_err(|e| match e {
+        ExtraDataError::NotObject(found) => MetadataError::ExtraDataNotObject(found.to_owned()),
+        ExtraDataError::NotJson(cause) => MetadataError::ExtraDataNotJson(cause),
+        other => MetadataError::ExtraDataNotJson(other.to_string()),
+    })
 }
 
 /// A non-empty string value of `extra_data[key]`; null, absent or blank → `None`.

@@ -2,40 +2,21 @@
 //! naming the field instead of a generic parse error.
 
 use serde_json::{Map, Value};
+use sustainml_orchestrator::types::extra_data::{self, json_kind};
 use sustainml_orchestrator::types::{NodeId, TaskIdImpl, UserInputImpl};
 
 use crate::error::{ApiError, ApiResult};
 
 /// A request body as a JSON object; an empty body is `{}`.
 pub fn object(body: &[u8]) -> ApiResult<Map<String, Value>> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::bad_request(format!(
-            "the body must be a JSON object, not {}",
-            kind(&other)
-        ))),
-        Err(e) => Err(ApiError::bad_request(format!(
-            "the body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    extra_data::parse_object(body).map_err(|e| ApiError::bad_request(format!("the body {e}")))
 }
 
 fn wrong(field: &str, want: &str, got: &Value) -> ApiError {
-    ApiError::bad_request(format!("field `{field}` must be {want}, not {}", kind(got)))
+    ApiError::bad_request(format!(
+        "field `{field}` must be {want}, not {}",
+        json_kind(got)
+    ))
 }
 
 /// Typed access to the fields of a JSON object; `null` counts as absent.
