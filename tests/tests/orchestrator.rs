@@ -452,3 +452,47 @@ async fn automatic_optimisation_stops_when_its_budget_is_spent() {
     assert_eq!(stored, report);
     orch.close().await;
 }
+
+/// Protects a late-joining orchestrator (the reference's AlateJoinerOrchestrator
+/// scenario): started after the nodes, it still sees all six as IDLE, from the
+/// statuses they published before it existed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_orchestrator_sees_every_node_idle() {
+    assert_isolated();
+    let _one = ONE_GRAPH_AT_A_TIME.lock().await;
+    let domain = 128;
+    let nodes = all_six(domain);
+    // The nodes are up and have published IDLE before the orchestrator exists.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dir = data_dir("late");
+    let orch = Orchestrator::start(options(&dir, domain))
+        .await
+        .expect("orchestrator");
+    let six = [
+        NodeId::AppRequirements,
+        NodeId::HwConstraints,
+        NodeId::MlModelMetadata,
+        NodeId::MlModel,
+        NodeId::HwResources,
+        NodeId::CarbonFootprint,
+    ];
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let statuses = orch.node_statuses();
+        let idle = six.iter().all(|n| {
+            statuses
+                .get(n.rest_key())
+                .is_some_and(|i| i.alive && i.status == "IDLE")
+        });
+        if idle {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every node IDLE: {statuses:#?}\nnode logs:\n{}",
+            logs(&nodes)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    orch.close().await;
+}
