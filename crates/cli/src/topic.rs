@@ -1,0 +1,221 @@
+//! `sustainml topic list | echo`: the topic table, and decoded samples of one topic.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sustainml_dds::Participant;
+use sustainml_types::topics::{self, TopicInfo, TOPICS};
+use sustainml_types::*;
+
+use crate::UsageError;
+
+/// Calls `$body` with `$T` bound to the Rust type of topic `$topic`.
+macro_rules! with_type {
+    ($topic:expr, $T:ident => $body:expr) => {
+        match $topic.type_name {
+            "UserInputImpl" => {
+                type $T = UserInputImpl;
+                $body
+            }
+            "AppRequirementsImpl" => {
+                type $T = AppRequirementsImpl;
+                $body
+            }
+            "HWConstraintsImpl" => {
+                type $T = HWConstraintsImpl;
+                $body
+            }
+            "MLModelMetadataImpl" => {
+                type $T = MLModelMetadataImpl;
+                $body
+            }
+            "MLModelImpl" => {
+                type $T = MLModelImpl;
+                $body
+            }
+            "HWResourceImpl" => {
+                type $T = HWResourceImpl;
+                $body
+            }
+            "CO2FootprintImpl" => {
+                type $T = CO2FootprintImpl;
+                $body
+            }
+            "NodeStatusImpl" => {
+                type $T = NodeStatusImpl;
+                $body
+            }
+            "NodeControlImpl" => {
+                type $T = NodeControlImpl;
+                $body
+            }
+            "RequestTypeImpl" => {
+                type $T = RequestTypeImpl;
+                $body
+            }
+            "ResponseTypeImpl" => {
+                type $T = ResponseTypeImpl;
+                $body
+            }
+            other => bail!("no Rust type for DDS type {other}"),
+        }
+    };
+}
+
+/// Prints the topic table: name and type, one per line.
+pub fn list() {
+    let width = TOPICS.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for t in TOPICS {
+        println!("{:width$}  {}", t.name, t.type_name);
+    }
+}
+
+/// The topic called `name`, or a usage error listing the known ones.
+pub fn find(name: &str) -> Result<TopicInfo> {
+    topics::by_name(name).ok_or_else(|| {
+        let known: Vec<_> = TOPICS.iter().map(|t| t.name).collect();
+        UsageError(format!(
+            "unknown topic `{name}`; known topics: {}",
+            known.join(", ")
+        ))
+        .into()
+    })
+}
+
+/// What `echo` does.
+#[derive(Debug, Clone, Copy)]
+pub struct EchoOptions {
+    /// One compact JSON object per line.
+    pub json: bool,
+    /// Stop after this many samples.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// Subscribes to `topic` and prints each sample until `count`, `timeout` or Ctrl-C.
+/// Fewer than `count` samples by the timeout is an error.
+pub async fn echo(participant: &Participant, topic: TopicInfo, opts: EchoOptions) -> Result<()> {
+    with_type!(topic, T => echo_typed::<T>(participant, topic, opts).await)
+}
+
+async fn echo_typed<T: WireType>(
+    participant: &Participant,
+    topic: TopicInfo,
+    opts: EchoOptions,
+) -> Result<()> {
+    let mut sub = participant
+        .subscriber::<T>(topic)
+        .with_context(|| format!("subscribing to {}", topic.name))?;
+    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut seen = 0u64;
+    while opts.count.is_none_or(|c| seen < c) {
+        let next = async {
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d, sub.recv()).await.ok(),
+                None => Some(sub.recv().await),
+            }
+        };
+        let got = tokio::select! {
+            got = next => got,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let Some(received) = got else {
+            return match opts.count {
+                Some(c) => bail!(
+                    "received {seen} of {c} sample(s) on {} before the timeout",
+                    topic.name
+                ),
+                None => Ok(()),
+            };
+        };
+        let received = received.with_context(|| format!("reading {}", topic.name))?;
+        let value = to_json(&received.value)?;
+        if opts.json {
+            println!("{value}");
+        } else {
+            println!("--- {} from {}", topic.name, received.writer);
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        seen += 1;
+    }
+    Ok(())
+}
+
+/// A sample as JSON: enums by their IDL names, `extra_data` parsed when it holds JSON
+/// (else as text, else as its size), `raw_model` as its size.
+pub fn to_json<T: Serialize>(value: &T) -> Result<Value> {
+    let mut v = serde_json::to_value(value).context("converting a sample to JSON")?;
+    tidy(&mut v);
+    Ok(v)
+}
+
+fn tidy(v: &mut Value) {
+    let Value::Object(map) = v else { return };
+    for (key, field) in map.iter_mut() {
+        match key.as_str() {
+            "extra_data" => *field = extra_data(field),
+            "raw_model" => *field = json!({ "size": bytes(field).len() }),
+            "node_status" => enum_name(field, Status::from_index),
+            "task_status" => enum_name(field, TaskStatus::from_index),
+            "error_code" => enum_name(field, ErrorCode::from_index),
+            "cmd_node" => enum_name(field, CmdNode::from_index),
+            "cmd_task" => enum_name(field, CmdTask::from_index),
+            _ => tidy(field),
+        }
+    }
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn extra_data(v: &Value) -> Value {
+    let raw = bytes(v);
+    if raw.is_empty() {
+        return Value::String(String::new());
+    }
+    match std::str::from_utf8(&raw) {
+        Ok(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
+        Err(_) => Value::Object(Map::from_iter([("size".into(), json!(raw.len()))])),
+    }
+}
+
+fn enum_name<E: std::fmt::Display>(v: &mut Value, from: fn(u32) -> Option<E>) {
+    let name = v
+        .as_u64()
+        .and_then(|i| u32::try_from(i).ok())
+        .and_then(from)
+        .map(|e| e.to_string());
+    if let Some(name) = name {
+        *v = Value::String(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shows_names_parsed_extra_data_and_model_size() {
+        let model = MLModelImpl {
+            raw_model: vec![0; 1000],
+            extra_data: br#"{"a": 1}"#.to_vec(),
+            ..Default::default()
+        };
+        let v = to_json(&model).expect("json");
+        assert_eq!(v["raw_model"], json!({"size": 1000}));
+        assert_eq!(v["extra_data"], json!({"a": 1}));
+        let status = NodeStatusImpl::default();
+        let v = to_json(&status).expect("json");
+        assert_eq!(v["node_status"], json!(Status::default().to_string()));
+    }
+}
