@@ -11,56 +11,10 @@ use sustainml_types::*;
 
 use crate::UsageError;
 
-/// Calls `$body` with `$T` bound to the Rust type of topic `$topic`.
+/// [`sustainml_types::with_topic_type`], failing on a type the table does not have.
 macro_rules! with_type {
     ($topic:expr, $T:ident => $body:expr) => {
-        match $topic.type_name {
-            "UserInputImpl" => {
-                type $T = UserInputImpl;
-                $body
-            }
-            "AppRequirementsImpl" => {
-                type $T = AppRequirementsImpl;
-                $body
-            }
-            "HWConstraintsImpl" => {
-                type $T = HWConstraintsImpl;
-                $body
-            }
-            "MLModelMetadataImpl" => {
-                type $T = MLModelMetadataImpl;
-                $body
-            }
-            "MLModelImpl" => {
-                type $T = MLModelImpl;
-                $body
-            }
-            "HWResourceImpl" => {
-                type $T = HWResourceImpl;
-                $body
-            }
-            "CO2FootprintImpl" => {
-                type $T = CO2FootprintImpl;
-                $body
-            }
-            "NodeStatusImpl" => {
-                type $T = NodeStatusImpl;
-                $body
-            }
-            "NodeControlImpl" => {
-                type $T = NodeControlImpl;
-                $body
-            }
-            "RequestTypeImpl" => {
-                type $T = RequestTypeImpl;
-                $body
-            }
-            "ResponseTypeImpl" => {
-                type $T = ResponseTypeImpl;
-                $body
-            }
-            other => bail!("no Rust type for DDS type {other}"),
-        }
+        sustainml_types::with_topic_type!($topic, $T => $body, other => bail!("no Rust type for DDS type {other}"))
     };
 }
 

@@ -53,6 +53,67 @@ pub fn by_name(name: &str) -> Option<TopicInfo> {
     TOPICS.iter().copied().find(|t| t.name == name)
 }
 
+/// Runs `$body` with `$T` bound to the Rust type of topic `$topic` (a [`TopicInfo`]),
+/// or `$fallback` with `$name` bound to a type name the table does not have.
+///
+/// ```
+/// use sustainml_types::{topics, with_topic_type, WireType};
+/// let name = with_topic_type!(topics::USER_INPUT, T => T::TYPE_NAME, other => other);
+/// assert_eq!(name, "UserInputImpl");
+/// ```
+#[macro_export]
+macro_rules! with_topic_type {
+    ($topic:expr, $T:ident => $body:expr, $name:ident => $fallback:expr) => {
+        match $topic.type_name {
+            "UserInputImpl" => {
+                type $T = $crate::UserInputImpl;
+                $body
+            }
+            "AppRequirementsImpl" => {
+                type $T = $crate::AppRequirementsImpl;
+                $body
+            }
+            "HWConstraintsImpl" => {
+                type $T = $crate::HWConstraintsImpl;
+                $body
+            }
+            "MLModelMetadataImpl" => {
+                type $T = $crate::MLModelMetadataImpl;
+                $body
+            }
+            "MLModelImpl" => {
+                type $T = $crate::MLModelImpl;
+                $body
+            }
+            "HWResourceImpl" => {
+                type $T = $crate::HWResourceImpl;
+                $body
+            }
+            "CO2FootprintImpl" => {
+                type $T = $crate::CO2FootprintImpl;
+                $body
+            }
+            "NodeStatusImpl" => {
+                type $T = $crate::NodeStatusImpl;
+                $body
+            }
+            "NodeControlImpl" => {
+                type $T = $crate::NodeControlImpl;
+                $body
+            }
+            "RequestTypeImpl" => {
+                type $T = $crate::RequestTypeImpl;
+                $body
+            }
+            "ResponseTypeImpl" => {
+                type $T = $crate::ResponseTypeImpl;
+                $body
+            }
+            $name => $fallback,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Requirements given explicitly in the user's `extra_data` JSON.
 
 use serde_json::{Map, Value};
-use sustainml_types::extra_data::{self, ExtraDataError};
+use sustainml_types::extra_data;
 
 use crate::text::currency_code;
 use crate::{Kind, Requirement, RequirementsError};
@@ -70,11 +70,7 @@ fn origin(key: &str) -> String {
 
 /// Reads the keys of [`EXTRA_DATA_KEYS`] from `extra_data` (blank means none).
 pub fn read(bytes: &[u8]) -> Result<Explicit, RequirementsError> {
-    let extra = extra_data::parse_object(bytes).map_err(|e| match e {
-        ExtraDataError::NotObject(found) => RequirementsError::NotObject(found.to_owned()),
-        ExtraDataError::NotJson(cause) => RequirementsError::NotJson(cause),
-        other => RequirementsError::NotJson(other.to_string()),
-    })?;
+    let extra = extra_data::parse_object(bytes).map_err(RequirementsError::from)?;
     let mut out = Explicit::default();
     for (key, kind) in [
         ("max_latency_ms", Kind::Latency),

@@ -32,6 +32,7 @@ mod text;
 pub use extra::EXTRA_DATA_KEYS;
 
 use serde_json::{json, Map, Value};
+use sustainml_types::extra_data::ExtraDataError;
 use sustainml_types::{AppRequirementsImpl, UserInputImpl};
 
 /// A kind of requirement, in output order.
@@ -170,12 +171,9 @@ pub(crate) fn fmt_num(v: f64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequirementsError {
-    /// `extra_data` is not JSON.
-    #[error("user_input.extra_data is not valid JSON: {0}")]
-    NotJson(String),
-    /// `extra_data` is JSON but not an object.
-    #[error("user_input.extra_data must be a JSON object, found {0}")]
-    NotObject(String),
+    /// `extra_data` is not a JSON object.
+    #[error("user_input.extra_data {0}")]
+    ExtraData(#[from] ExtraDataError),
     /// A key has a value of the wrong type or range.
     #[error("user_input.extra_data.{key} must be {expected}, got {got}")]
     InvalidValue {

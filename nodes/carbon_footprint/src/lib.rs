@@ -44,12 +44,9 @@ const MS_W_PER_KWH: f64 = 3.6e9;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CarbonError {
-    /// The user's `extra_data` is not JSON.
-    #[error("user_input.extra_data is not valid JSON: {0}")]
-    ExtraDataNotJson(String),
-    /// The user's `extra_data` is JSON but not an object.
-    #[error("user_input.extra_data must be a JSON object, found {0}")]
-    ExtraDataNotObject(String),
+    /// `extra_data` is not a JSON object.
+    #[error("user_input.extra_data {0}")]
+    ExtraData(#[from] ExtraDataError),
     /// A field has a value the computation cannot use.
     #[error("{field} must be {expected}, got {got}")]
     InvalidField {
@@ -75,11 +72,7 @@ fn invalid(field: &str, expected: &'static str, got: impl ToString) -> CarbonErr
 
 /// Parses a user's `extra_data`: empty means `{}`; anything else must be a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, CarbonError> {
-    extra_data::parse_object(bytes).map_err(|e| match e {
-        ExtraDataError::NotObject(found) => CarbonError::ExtraDataNotObject(found.to_owned()),
-        ExtraDataError::NotJson(cause) => CarbonError::ExtraDataNotJson(cause),
-        other => CarbonError::ExtraDataNotJson(other.to_string()),
-    })
+    extra_data::parse_object(bytes).map_err(CarbonError::from)
 }
 
 fn whole_number(extra: &Map<String, Value>, key: &str, default: u64) -> Result<u64, CarbonError> {

@@ -31,12 +31,9 @@ pub const DEFAULT_MAX_MEMORY_FOOTPRINT: u32 = 100;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConstraintsError {
-    /// `extra_data` is not JSON.
-    #[error("user_input.extra_data is not valid JSON: {0}")]
-    NotJson(String),
-    /// `extra_data` is JSON but not an object.
-    #[error("user_input.extra_data must be a JSON object, found {0}")]
-    NotObject(String),
+    /// `extra_data` is not a JSON object.
+    #[error("user_input.extra_data {0}")]
+    ExtraData(#[from] ExtraDataError),
     /// A key has a value of the wrong type or range.
     #[error("user_input.extra_data.{key} must be {expected}, got {got}")]
     InvalidValue {
@@ -67,11 +64,7 @@ pub fn constraints(user: &UserInputImpl) -> Result<HWConstraintsImpl, Constraint
 
 /// Parses `extra_data`: empty (or blank) means `{}`; otherwise a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, ConstraintsError> {
-    extra_data::parse_object(bytes).map_err(|e| match e {
-        ExtraDataError::NotObject(found) => ConstraintsError::NotObject(found.to_owned()),
-        ExtraDataError::NotJson(cause) => ConstraintsError::NotJson(cause),
-        other => ConstraintsError::NotJson(other.to_string()),
-    })
+    extra_data::parse_object(bytes).map_err(ConstraintsError::from)
 }
 
 /// The memory limit in MB from the `max_memory_footprint` value, if any.

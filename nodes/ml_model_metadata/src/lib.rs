@@ -68,12 +68,9 @@ pub enum MetadataError {
         /// The known goals.
         known: String,
     },
-    /// `extra_data` is not JSON.
-    #[error("user_input.extra_data is not valid JSON: {0}")]
-    ExtraDataNotJson(String),
-    /// `extra_data` is JSON but not an object.
-    #[error("user_input.extra_data must be a JSON object, found {0}")]
-    ExtraDataNotObject(String),
+    /// `extra_data` is not a JSON object.
+    #[error("user_input.extra_data {0}")]
+    ExtraData(#[from] ExtraDataError),
     /// A key of `extra_data` has the wrong type.
     #[error("user_input.extra_data.{key} must be {expected}, got {got}")]
     InvalidValue {
@@ -91,11 +88,7 @@ pub enum MetadataError {
 
 /// Parses a user's `extra_data`: blank means `{}`; otherwise a JSON object.
 pub fn parse_extra_data(bytes: &[u8]) -> Result<Map<String, Value>, MetadataError> {
-    extra_data::parse_object(bytes).map_err(|e| match e {
-        ExtraDataError::NotObject(found) => MetadataError::ExtraDataNotObject(found.to_owned()),
-        ExtraDataError::NotJson(cause) => MetadataError::ExtraDataNotJson(cause),
-        other => MetadataError::ExtraDataNotJson(other.to_string()),
-    })
+    extra_data::parse_object(bytes).map_err(MetadataError::from)
 }
 
 /// A non-empty string value of `extra_data[key]`; null, absent or blank → `None`.
