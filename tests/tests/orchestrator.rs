@@ -1,8 +1,9 @@
 //! Protects the orchestrator across processes: a task runs through the six nodes and
 //! everything is stored, iterations get the previous outputs as baselines, failures and
 //! deadlines fail tasks with a reason, the store survives a restart, configuration
-//! requests are answered or time out clearly, a killed node turns INACTIVE, and
-//! automatic optimisation stops on its target or its budget.
+//! requests are answered or time out clearly, a killed node turns INACTIVE, automatic
+//! optimisation stops on its target, its budget or NO_MODEL, a new orchestrator never
+//! reuses a task id the running nodes already did, and node states are remembered.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -129,10 +130,25 @@ async fn a_task_and_its_next_iteration_run_through_the_six_nodes() {
         json["outputs"]["ML_MODEL"]["model"], "ML_MODEL_NODE@1.1",
         "{json}"
     );
-    assert!(task
-        .statuses
-        .iter()
-        .any(|s| s.node_name == "CARBON_FOOTPRINT_NODE" && s.task_status == "TASK_SUCCEEDED"));
+    // Statuses travel on their own topic: the last one may land just after the task
+    // is done.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let task = orch.task(first).await.expect("query").expect("stored");
+        if task
+            .statuses
+            .iter()
+            .any(|s| s.node_name == "CARBON_FOOTPRINT_NODE" && s.task_status == "TASK_SUCCEEDED")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no TASK_SUCCEEDED from CARBON_FOOTPRINT_NODE: {:?}",
+            task.statuses
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Watch the model baseline the next iteration publishes.
     let watcher = Participant::builder()
@@ -176,6 +192,12 @@ async fn a_task_and_its_next_iteration_run_through_the_six_nodes() {
         .expect("query")
         .expect("model of 1.2");
     assert_eq!(models.to_json()["model"], "ML_MODEL_NODE@1.2");
+    // And the node received it: the test node names its baseline.
+    let properties = models.to_json()["model_properties"].to_string();
+    assert!(
+        properties.contains("baseline=ML_MODEL_NODE@1.1"),
+        "{properties}"
+    );
     orch.close().await;
 }
 
@@ -451,6 +473,101 @@ async fn automatic_optimisation_stops_when_its_budget_is_spent() {
     let stored = orch.optimization(1).await.expect("query").expect("stored");
     assert_eq!(stored, report);
     orch.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_optimisation_stops_when_ml_model_has_no_model() {
+    assert_isolated();
+    let _one = ONE_GRAPH_AT_A_TIME.lock().await;
+    let domain = 129;
+    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL
+        .iter()
+        .map(|k| match k {
+            NodeKind::MlModel => (*k, &["--no-model-from-iteration", "2"][..]),
+            _ => (*k, &[][..]),
+        })
+        .collect();
+    let graph = nodes(domain, &kinds);
+    let orch = Orchestrator::start(options(&data_dir("auto-no-model"), domain))
+        .await
+        .expect("start");
+    ready(&orch, &graph).await;
+    // A footprint of 10 never reaches 5; iteration 2 finds no smaller model.
+    let id = orch.new_task(auto(5.0)).await.expect("new task");
+    let report = orch
+        .wait_optimization(id.problem_id, Duration::from_secs(180))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", logs(&graph)));
+    let stop = report.stopped.clone().expect("stopped");
+    assert_eq!(stop.kind, StopKind::NoModel, "{}", stop.message);
+    assert!(
+        stop.message
+            .contains("nothing smaller than ML_MODEL_NODE@1.1"),
+        "the node's reason is kept: {}",
+        stop.message
+    );
+    let ids: Vec<TaskIdImpl> = report.iterations.iter().map(|i| i.task_id).collect();
+    assert_eq!(ids, vec![TaskIdImpl::new(1, 1), TaskIdImpl::new(1, 2)]);
+    // The iteration without a model has no footprint; the best is the one before.
+    assert_eq!(report.iterations[1].carbon_footprint, None);
+    assert_eq!(report.best, Some(TaskIdImpl::new(1, 1)));
+    orch.close().await;
+}
+
+/// Protects task numbering across orchestrators (the reference's update_task_id): the
+/// nodes outlive an orchestrator and ignore task ids they already did, so a new one
+/// with an empty store continues after the ids the nodes report. Also: the node
+/// states an orchestrator saw are remembered across its restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_orchestrator_numbers_after_the_tasks_the_nodes_did() {
+    assert_isolated();
+    let _one = ONE_GRAPH_AT_A_TIME.lock().await;
+    let domain = 130;
+    let graph = all_six(domain);
+    let first = Orchestrator::start(options(&data_dir("ids-first"), domain))
+        .await
+        .expect("start");
+    ready(&first, &graph).await;
+    for expected in [TaskIdImpl::new(1, 1), TaskIdImpl::new(2, 1)] {
+        let id = first.new_task(problem("images")).await.expect("new task");
+        assert_eq!(id, expected);
+        done(&first, id, &graph).await;
+    }
+    first.close().await;
+
+    // A fresh store: only the nodes know problems 1 and 2 were done.
+    let dir = data_dir("ids-second");
+    let second = Orchestrator::start(options(&dir, domain))
+        .await
+        .expect("start");
+    let id = second.new_task(problem("audio")).await.expect("new task");
+    assert_eq!(id, TaskIdImpl::new(3, 1));
+    done(&second, id, &graph).await;
+    second.close().await;
+
+    // With the nodes gone, a restart still lists them, INACTIVE, with when they were
+    // last heard from.
+    drop(graph);
+    let third = Orchestrator::start(options(&dir, domain))
+        .await
+        .expect("restart");
+    let statuses = third.node_statuses();
+    for key in [
+        "APP_REQUIREMENTS",
+        "HW_CONSTRAINTS",
+        "ML_MODEL_METADATA",
+        "ML_MODEL",
+        "HW_RESOURCES",
+        "CARBON_FOOTPRINT",
+    ] {
+        let node = statuses
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} not remembered: {statuses:?}"));
+        assert!(!node.alive, "{node:?}");
+        assert_eq!(node.status, "INACTIVE");
+        assert!(node.last_seen_ms > 0, "{node:?}");
+    }
+    third.close().await;
 }
 
 /// Protects a late-joining orchestrator (the reference's AlateJoinerOrchestrator

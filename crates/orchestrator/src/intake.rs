@@ -10,7 +10,7 @@ use sustainml_types::{NodeId, NodeStatusImpl, TaskData, TaskIdImpl, TaskStatus};
 use tokio::task::JoinHandle;
 
 use crate::error::Result;
-use crate::model::{now_ms, Event, TaskNodeStatus, TaskState};
+use crate::model::{now_ms, Event, NodeInfo, TaskNodeStatus, TaskState};
 use crate::orchestrator::Inner;
 use crate::output::{output_topic, NodeOutput, OUTPUT_NODES};
 
@@ -85,6 +85,9 @@ impl Inner {
         let now = now_ms();
         let (active, done) = {
             let mut st = self.state();
+            if st.observe(id) {
+                tracing::info!(task = %id, %node, "next problem id raised above a node's output");
+            }
             match st.active.get_mut(&id) {
                 None => (false, None),
                 Some(a) => {
@@ -159,12 +162,16 @@ impl Inner {
         let changed = self.state().registry.on_status(&s, participant, now);
         if let Some(info) = changed {
             tracing::debug!(node = info.node_name, status = info.status, "node status");
+            self.remember(&info);
             self.emit(Event::Node(info));
         }
         if !s.task_id.is_valid() {
             return;
         }
         let id = s.task_id;
+        if self.state().observe(id) {
+            tracing::info!(task = %id, node = s.node_name, "next problem id raised above a node's status");
+        }
         let status = TaskNodeStatus {
             node_name: s.node_name.clone(),
             task_status: s.task_status.idl_name().to_owned(),
@@ -193,10 +200,18 @@ impl Inner {
         }
     }
 
+    /// Persists a node's new state.
+    fn remember(&self, info: &NodeInfo) {
+        let stored = info.clone();
+        self.db
+            .send("storing a node's state", move |s| s.put_node(&stored));
+    }
+
     fn on_lost(&self, participant: ParticipantId, reason: &str) {
         let lost = self.state().registry.on_lost(participant);
         for info in lost {
             tracing::warn!(node = info.node_name, "node lost ({reason}): INACTIVE");
+            self.remember(&info);
             self.emit(Event::Node(info));
         }
     }

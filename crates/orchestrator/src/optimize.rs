@@ -202,19 +202,26 @@ impl Experiment {
                 Ok(r) => r,
                 Err(s) => break s,
             };
-            self.notify(task, carbon);
+            let no_model = match state {
+                TaskState::Done => self
+                    .inner
+                    .db
+                    .call(move |s| s.output(task, NodeId::MlModel))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|m| m.no_model()),
+                _ => None,
+            };
+            // An iteration without a model has no footprint worth comparing.
+            self.notify(task, if no_model.is_some() { None } else { carbon });
             if let TaskState::Failed { reason } = state {
                 break stop(
                     StopKind::TaskFailed,
                     format!("iteration {task} failed: {reason}"),
                 );
             }
-            let model = self
-                .inner
-                .db
-                .call(move |s| s.output(task, NodeId::MlModel))
-                .await;
-            if let Some(why) = model.ok().flatten().and_then(|m| m.no_model()) {
+            if let Some(why) = no_model {
                 break stop(StopKind::NoModel, why);
             }
             match carbon {

@@ -14,12 +14,13 @@ pub struct OrchestratorOptions {
     pub(crate) config_timeout: Duration,
     pub(crate) budget: Budget,
     pub(crate) event_capacity: usize,
+    pub(crate) id_settle: Duration,
 }
 
 impl OrchestratorOptions {
     /// Options storing tasks in `data_dir` (created if needed), with the defaults:
     /// domain from `SUSTAINML_DOMAIN_ID`, task deadline 120 s, configuration timeout
-    /// 5 s, optimisation budget [`Budget::default`].
+    /// 5 s, optimisation budget [`Budget::default`], id settling time 3 s.
     pub fn new(data_dir: impl AsRef<Path>) -> Self {
         Self {
             data_dir: data_dir.as_ref().to_owned(),
@@ -28,6 +29,7 @@ impl OrchestratorOptions {
             config_timeout: Duration::from_secs(5),
             budget: Budget::default(),
             event_capacity: 1024,
+            id_settle: Duration::from_secs(3),
         }
     }
 
@@ -60,6 +62,15 @@ impl OrchestratorOptions {
     /// (default 1024).
     pub fn event_capacity(mut self, n: usize) -> Self {
         self.event_capacity = n.max(1);
+        self
+    }
+
+    /// How long after its start the orchestrator listens for the task ids the nodes
+    /// replay before it numbers a new problem (default 3 s). A task submitted sooner
+    /// waits for the rest of this time. Zero numbers at once, at the risk of reusing
+    /// an id that running nodes already did (they would ignore the task).
+    pub fn id_settle(mut self, d: Duration) -> Self {
+        self.id_settle = d;
         self
     }
 }

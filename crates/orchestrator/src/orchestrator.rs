@@ -41,6 +41,21 @@ pub(crate) struct State {
     pub runs: HashMap<u32, OptimizationReport>,
 }
 
+impl State {
+    /// Keeps the next problem id above one a node reports (the reference's
+    /// `update_task_id`): long-lived nodes remember the tasks they did and ignore a
+    /// task id they have seen, so a new orchestrator with an empty store must not
+    /// reuse one. Returns whether the id was raised.
+    pub fn observe(&mut self, id: TaskIdImpl) -> bool {
+        if id.problem_id > self.next_problem {
+            self.next_problem = id.problem_id;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// What the orchestrator's tasks share.
 #[derive(Debug)]
 pub(crate) struct Inner {
@@ -54,6 +69,8 @@ pub(crate) struct Inner {
     pub state: Mutex<State>,
     pub events: broadcast::Sender<Event>,
     pub path: PathBuf,
+    /// When the orchestrator joined the domain (see `OrchestratorOptions::id_settle`).
+    pub started: Instant,
     /// Optimisation runs in flight.
     pub jobs: Mutex<Vec<JoinHandle<()>>>,
     /// Last: fields drop in order, and the writers above must go before it.
@@ -225,6 +242,7 @@ impl Orchestrator {
             .map_err(|e| Error::Runtime(e.to_string()))??;
         let path = store.path().to_owned();
         let next_problem = store.max_problem_id()?;
+        let known_nodes = store.nodes()?;
         let db = Db::start(store)?;
         let mut builder = Participant::builder().name(NodeId::Orchestrator.node_name());
         if let Some(d) = options.domain {
@@ -241,10 +259,12 @@ impl Orchestrator {
             db,
             state: Mutex::new(State {
                 next_problem,
+                registry: Registry::restored(known_nodes),
                 ..State::default()
             }),
             events,
             path,
+            started: Instant::now(),
             jobs: Mutex::new(Vec::new()),
             options,
             participant,
@@ -273,7 +293,21 @@ impl Orchestrator {
     /// If the input asks for automatic optimisation (`optimize_carbon_footprint_auto`
     /// with a `desired_carbon_footprint` above 0), iterations follow in the background
     /// until the target or the budget is reached (see [`optimization`](Self::optimization)).
+    ///
+    /// Problem ids continue after the highest one in the store or reported by a node.
+    /// Nodes replay what they did to a new orchestrator when discovery matches them,
+    /// so within [`id_settle`](OrchestratorOptions::id_settle) of the start this waits
+    /// for that replay before choosing an id.
     pub async fn new_task(&self, input: UserInputImpl) -> Result<TaskIdImpl> {
+        let settle = self
+            .inner
+            .options
+            .id_settle
+            .saturating_sub(self.inner.started.elapsed());
+        if !settle.is_zero() {
+            tracing::debug!(?settle, "waiting for the nodes' task ids before numbering");
+            tokio::time::sleep(settle).await;
+        }
         let id = {
             let mut st = self.inner.state();
             let p = st
@@ -439,6 +473,22 @@ impl Orchestrator {
         for t in self.tasks.drain(..).chain(jobs) {
             t.abort();
             let _ = t.await;
+        }
+        // Remember when each node was last heard from.
+        let nodes: Vec<NodeInfo> = self
+            .inner
+            .state()
+            .registry
+            .snapshot()
+            .into_values()
+            .collect();
+        let saved = self
+            .inner
+            .db
+            .call(move |s| nodes.iter().try_for_each(|n| s.put_node(n)))
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!("cannot remember the nodes' states: {e}");
         }
         self.inner.db.close().await;
     }

@@ -27,6 +27,22 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    /// A registry holding the nodes remembered from an earlier run, not alive (no
+    /// participant is known for them until they are heard from again).
+    pub fn restored(nodes: Vec<NodeInfo>) -> Self {
+        Self {
+            nodes: nodes
+                .into_iter()
+                .map(|mut n| {
+                    n.alive = false;
+                    n.status = status_text(Status::Inactive).to_owned();
+                    (n.node_name.clone(), n)
+                })
+                .collect(),
+            owner: HashMap::new(),
+        }
+    }
+
     /// Applies a status sample; returns the node's new record if anything changed.
     pub fn on_status(
         &mut self,

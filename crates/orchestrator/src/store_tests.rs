@@ -160,3 +160,42 @@ fn an_unwritable_directory_is_an_error_naming_it() {
     assert!(err.to_string().contains("plain-file"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn node_states_are_remembered_and_come_back_not_alive() {
+    let dir = temp_dir("nodes");
+    {
+        let store = Store::open(&dir).expect("open");
+        let mut info = NodeInfo {
+            node_name: "ML_MODEL_NODE".into(),
+            key: node_key("ML_MODEL_NODE"),
+            status: "IDLE".into(),
+            error_description: String::new(),
+            last_seen_ms: 5,
+            alive: true,
+        };
+        store.put_node(&info).expect("put");
+        info.status = "INACTIVE".into();
+        info.last_seen_ms = 9;
+        store.put_node(&info).expect("update");
+        let custom = NodeInfo {
+            node_name: "MY_NODE".into(),
+            key: node_key("MY_NODE"),
+            status: "ERROR".into(),
+            error_description: "3 tasks failed".into(),
+            last_seen_ms: 7,
+            alive: true,
+        };
+        store.put_node(&custom).expect("custom");
+    }
+    let store = Store::open(&dir).expect("reopen");
+    let nodes = store.nodes().expect("nodes");
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes[0].node_name, "ML_MODEL_NODE");
+    assert_eq!(nodes[0].key, "ML_MODEL");
+    assert_eq!(nodes[0].status, "INACTIVE");
+    assert_eq!(nodes[0].last_seen_ms, 9);
+    assert!(!nodes[0].alive);
+    assert_eq!(nodes[1].error_description, "3 tasks failed");
+    assert!(!nodes[1].alive);
+}

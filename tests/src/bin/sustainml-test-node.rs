@@ -5,6 +5,7 @@
 //! Outputs carry the task id in their strings, so a test can tell them apart; the
 //! carbon node computes `carbon_footprint = power × latency` from its inputs.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
@@ -36,6 +37,10 @@ struct Args {
     /// Never return (ignoring cancellation) for this problem id.
     #[arg(long)]
     hang_problem: Option<u32>,
+    /// As ml_model: answer NO_MODEL (with a reason in extra_data, as the real node
+    /// does) from this iteration on.
+    #[arg(long)]
+    no_model_from_iteration: Option<u32>,
     /// Use the async callback API instead of the sync one.
     #[arg(long)]
     use_async: bool,
@@ -135,12 +140,29 @@ fn metadata((input,): (UserInputImpl,), ctx: &TaskContext, out: &mut MLModelMeta
     out.ml_model_metadata = vec![tag(ctx)];
 }
 
+/// `--no-model-from-iteration`, for the `model` callback.
+static NO_MODEL_FROM: OnceLock<u32> = OnceLock::new();
+
+/// Proposes `ML_MODEL_NODE@task`, naming the baseline it got; or NO_MODEL.
 fn model(inputs: sustainml_node::MlModelInputs, ctx: &TaskContext, out: &mut MLModelImpl) {
-    let (metadata, _app, hw, _model, _hw, _co2) = inputs;
+    let (metadata, _app, hw, baseline, _hw, _co2) = inputs;
+    if NO_MODEL_FROM
+        .get()
+        .is_some_and(|from| ctx.task_id().iteration_id >= *from)
+    {
+        out.model = "NO_MODEL".into();
+        out.extra_data = serde_json::json!({
+            "error_code": "NO_MODEL",
+            "error": format!("nothing smaller than {}", baseline.model),
+        })
+        .to_string()
+        .into_bytes();
+        return;
+    }
     out.model = tag(ctx);
     out.model_properties = format!(
-        "{:?} {:?}",
-        metadata.ml_model_metadata, hw.hardware_required
+        "{:?} {:?} baseline={}",
+        metadata.ml_model_metadata, hw.hardware_required, baseline.model
     );
 }
 
@@ -180,6 +202,9 @@ fn main() {
         .max_pending(args.max_pending);
     if let Some(c) = args.concurrency {
         options = options.concurrency(c);
+    }
+    if let Some(from) = args.no_model_from_iteration {
+        let _ = NO_MODEL_FROM.set(from);
     }
     if args.kind == "generic" {
         logging::init(Some("CUSTOM_CARBON_NODE"));
