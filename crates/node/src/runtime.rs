@@ -398,12 +398,16 @@ impl<I: InputSet, O: TaskData + Default> Node<I, O> {
         let flush = Duration::from_secs(2);
         let _ = state.output.wait_for_acknowledgments(flush).await;
         state.status.flush(flush).await;
-        for r in readers.tasks {
-            r.abort();
-        }
-        control_reader.abort();
-        if let Some(c) = config {
-            c.abort();
+        // The reader tasks own their DDS readers: wait until they are gone, so that
+        // they are deleted before the participant is.
+        let listeners = readers
+            .tasks
+            .into_iter()
+            .chain(std::iter::once(control_reader))
+            .chain(config);
+        for task in listeners {
+            task.abort();
+            let _ = task.await;
         }
         tracing::info!("node stopped");
         result
