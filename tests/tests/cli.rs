@@ -1,7 +1,8 @@
 //! Protects the `sustainml` command across processes: launch files are validated with
 //! every problem and its line, `launch` starts and stops a whole graph and restarts
-//! failing nodes, `node list` sees live nodes, `topic list|echo` show the topic table
-//! and decoded samples.
+//! failing nodes, kills nodes deaf to SIGTERM after the grace period or at a second
+//! Ctrl-C, `node list` sees live nodes, `topic list|echo` show the topic table and
+//! decoded samples.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -245,4 +246,100 @@ fn topic_echo_of_an_unknown_topic_is_one_line_and_exit_2() {
     assert_eq!(code, 2);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("/sustainml/nope") && err.contains("/sustainml/status"));
+}
+
+/// A bin dir whose `sustainml-app-requirements` ignores SIGTERM and prints its pid.
+fn deaf_node_bin_dir(tag: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = repo_root().join(format!(
+        "target/test-data/cli-deaf-{tag}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("bin dir");
+    let script = dir.join("sustainml-app-requirements");
+    // The ignored SIGTERM survives the exec; only SIGKILL ends it.
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntrap '' TERM\necho \"deaf $$\"\nexec sleep 100000\n",
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// Starts a launcher of one deaf node; returns it, its scratch dir and the node's pid.
+fn launch_deaf_node(domain: u16, tag: &str, grace: &str) -> (Child, PathBuf, String) {
+    let bins = deaf_node_bin_dir(tag);
+    let file = temp_file(
+        &format!("deaf-{tag}.toml"),
+        &["[[node]]".into(), "kind = \"app-requirements\"".into()],
+    );
+    let args = [
+        "launch",
+        file.to_str().expect("path"),
+        "--bin-dir",
+        bins.to_str().expect("path"),
+        "--grace",
+        grace,
+    ];
+    let (launcher, dir) = spawn_launcher(domain, tag, &args);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pid = loop {
+        let out = read(&dir, "stdout");
+        if let Some(pid) = out
+            .lines()
+            .find_map(|l| l.strip_prefix("[app-requirements] deaf "))
+        {
+            break pid.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the node never started: {out}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (launcher, dir, pid)
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+}
+
+#[test]
+fn a_node_deaf_to_sigterm_is_killed_after_the_grace_period() {
+    // Ctrl-C asks every node to stop; one that does not is killed after --grace.
+    assert_isolated();
+    let (mut launcher, dir, pid) = launch_deaf_node(156, "grace", "1");
+    interrupt(&launcher);
+    let code = wait_exit(&mut launcher, Duration::from_secs(60));
+    let err = read(&dir, "stderr");
+    assert_eq!(code, 0, "a stop by Ctrl-C is a good end:\n{err}");
+    assert!(
+        err.contains("[app-requirements] still running after 1.0 s: killing it"),
+        "{err}"
+    );
+    assert!(err.contains("[app-requirements] killed"), "{err}");
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "{pid} lives");
+}
+
+#[test]
+fn a_second_ctrl_c_kills_at_once() {
+    // With a long grace period, a second Ctrl-C does not wait for it.
+    assert_isolated();
+    let (mut launcher, dir, pid) = launch_deaf_node(157, "twice", "3600");
+    interrupt(&launcher);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read(&dir, "stderr").contains("Ctrl-C again to kill") {
+        assert!(Instant::now() < deadline, "{}", read(&dir, "stderr"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    interrupt(&launcher);
+    // Far less than the hour of grace.
+    let code = wait_exit(&mut launcher, Duration::from_secs(60));
+    let err = read(&dir, "stderr");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("killing every node"), "{err}");
+    assert!(!err.contains("still running after"), "{err}");
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "{pid} lives");
 }
