@@ -49,6 +49,9 @@ pub(crate) fn spawn(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
             }
         }
     }));
+    if let Some(keep) = inner.options.keep_for {
+        tasks.push(tokio::spawn(prune(Arc::clone(inner), keep)));
+    }
     let i = Arc::clone(inner);
     let every =
         (inner.options.deadline / 8).clamp(Duration::from_millis(50), Duration::from_millis(500));
@@ -60,6 +63,22 @@ pub(crate) fn spawn(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
         }
     }));
     Ok(tasks)
+}
+
+/// Deletes the tasks that ended more than `keep` ago, now and then periodically.
+async fn prune(inner: Arc<Inner>, keep: Duration) {
+    let every = (keep / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    let keep_ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let before = now_ms().saturating_sub(keep_ms);
+        match inner.db.call(move |s| s.prune(before)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("deleted {n} task(s) that ended more than {keep:?} ago"),
+            Err(e) => tracing::error!("cannot delete old tasks: {e}"),
+        }
+    }
 }
 
 fn output<T: TaskData>(

@@ -15,12 +15,14 @@ pub struct OrchestratorOptions {
     pub(crate) budget: Budget,
     pub(crate) event_capacity: usize,
     pub(crate) id_settle: Duration,
+    pub(crate) keep_for: Option<Duration>,
 }
 
 impl OrchestratorOptions {
     /// Options storing tasks in `data_dir` (created if needed), with the defaults:
     /// domain from `SUSTAINML_DOMAIN_ID`, task deadline 120 s, configuration timeout
-    /// 5 s, optimisation budget [`Budget::default`], id settling time 3 s.
+    /// 5 s, optimisation budget [`Budget::default`], id settling time 3 s, every task
+    /// kept forever.
     pub fn new(data_dir: impl AsRef<Path>) -> Self {
         Self {
             data_dir: data_dir.as_ref().to_owned(),
@@ -30,6 +32,7 @@ impl OrchestratorOptions {
             budget: Budget::default(),
             event_capacity: 1024,
             id_settle: Duration::from_secs(3),
+            keep_for: None,
         }
     }
 
@@ -71,6 +74,14 @@ impl OrchestratorOptions {
     /// an id that running nodes already did (they would ignore the task).
     pub fn id_settle(mut self, d: Duration) -> Self {
         self.id_settle = d;
+        self
+    }
+
+    /// Deletes tasks that ended longer than `d` ago (with their outputs and statuses),
+    /// checking at start and then every tenth of `d` (between 1 s and 1 h). Running
+    /// tasks are never deleted. Default: keep everything.
+    pub fn keep_for(mut self, d: Duration) -> Self {
+        self.keep_for = Some(d);
         self
     }
 }

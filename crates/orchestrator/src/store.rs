@@ -436,6 +436,41 @@ impl Store {
         }))
     }
 
+    /// Deletes the tasks that ended (done or failed) before `before_ms`, with their
+    /// outputs and statuses, and the optimisation runs none of whose iterations is
+    /// left. Running tasks stay whatever their age. Returns how many tasks went.
+    pub fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.err("pruning old tasks", e))?;
+        let old = "SELECT problem_id, iteration_id FROM tasks
+                   WHERE state <> 'running' AND updated_ms < ?1";
+        let run = |sql: &str| tx.execute(sql, [ms(before_ms)]);
+        let result = run(&format!(
+            "DELETE FROM outputs WHERE (problem_id, iteration_id) IN ({old})"
+        ))
+        .and_then(|_| {
+            run(&format!(
+                "DELETE FROM task_status WHERE (problem_id, iteration_id) IN ({old})"
+            ))
+        })
+        .and_then(|_| run("DELETE FROM tasks WHERE state <> 'running' AND updated_ms < ?1"))
+        .and_then(|n| {
+            tx.execute(
+                "DELETE FROM runs WHERE problem_id NOT IN (SELECT problem_id FROM tasks)",
+                [],
+            )?;
+            Ok(n)
+        });
+        let n = match result {
+            Ok(n) => n,
+            Err(e) => return Err(self.err("pruning old tasks", e)),
+        };
+        tx.commit().map_err(|e| self.err("pruning old tasks", e))?;
+        Ok(n)
+    }
+
     /// Remembers a node's latest state (its status as last heard, or INACTIVE).
     pub fn put_node(&self, n: &NodeInfo) -> Result<(), StoreError> {
         self.conn

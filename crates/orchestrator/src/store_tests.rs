@@ -199,3 +199,27 @@ fn node_states_are_remembered_and_come_back_not_alive() {
     assert_eq!(nodes[1].error_description, "3 tasks failed");
     assert!(!nodes[1].alive);
 }
+
+#[test]
+fn pruning_deletes_ended_tasks_before_the_cutoff_and_keeps_running_ones() {
+    let dir = temp_dir("prune");
+    let store = Store::open(&dir).expect("open");
+    fill(&store); // 1.1 done at 13 with outputs and a run; 2.1 failed at 21.
+    store.insert_task(&input(3, 1), 5).expect("running since 5");
+    assert_eq!(store.prune(15).expect("prune"), 1);
+    let ids: Vec<TaskIdImpl> = store
+        .tasks()
+        .expect("tasks")
+        .iter()
+        .map(|t| t.task_id)
+        .collect();
+    assert_eq!(ids, vec![TaskIdImpl::new(2, 1), TaskIdImpl::new(3, 1)]);
+    let one = TaskIdImpl::new(1, 1);
+    assert!(store.outputs(one, None).expect("outputs").is_empty());
+    assert!(store.task_statuses(one).expect("statuses").is_empty());
+    assert_eq!(store.run(1).expect("run"), None);
+    // Nothing else is old enough.
+    assert_eq!(store.prune(15).expect("again"), 0);
+    assert_eq!(store.prune(22).expect("later"), 1);
+    assert_eq!(store.tasks().expect("tasks").len(), 1);
+}

@@ -36,6 +36,10 @@ struct Args {
     /// Seconds a configuration request waits for the node's answer (then 504).
     #[arg(long, default_value_t = 5.0)]
     config_timeout: f64,
+    /// Delete tasks (with their outputs) that ended more than this many days ago;
+    /// fractions allowed. Default: keep every task.
+    #[arg(long)]
+    keep_days: Option<f64>,
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration> {
@@ -60,6 +64,9 @@ async fn main() -> Result<()> {
         .config_timeout(seconds("config-timeout", args.config_timeout)?);
     if let Some(d) = args.domain {
         options = options.domain(d);
+    }
+    if let Some(days) = args.keep_days {
+        options = options.keep_for(seconds("keep-days", days * 86_400.0)?);
     }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
