@@ -3,7 +3,8 @@
 //! deadlines fail tasks with a reason, the store survives a restart, configuration
 //! requests are answered or time out clearly, a killed node turns INACTIVE, automatic
 //! optimisation stops on its target, its budget or NO_MODEL, a new orchestrator never
-//! reuses a task id the running nodes already did, and node states are remembered.
+//! reuses a task id the running nodes already did, node states are remembered, and a
+//! cancelled task is stopped on its node.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -568,6 +569,63 @@ async fn a_new_orchestrator_numbers_after_the_tasks_the_nodes_did() {
         assert!(node.last_seen_ms > 0, "{node:?}");
     }
     third.close().await;
+}
+
+/// Protects cancelling: the orchestrator's NodeControl command reaches the node that
+/// is running the task, which stops it, and the task fails as cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_task_is_stopped_on_the_node_running_it() {
+    assert_isolated();
+    let _one = ONE_GRAPH_AT_A_TIME.lock().await;
+    let domain = 131;
+    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL
+        .iter()
+        .map(|k| match k {
+            NodeKind::HwResources => (*k, &["--use-async", "--delay-ms", "600000"][..]),
+            _ => (*k, &[][..]),
+        })
+        .collect();
+    let graph = nodes(domain, &kinds);
+    let orch = Orchestrator::start(options(&data_dir("cancel"), domain))
+        .await
+        .expect("start");
+    ready(&orch, &graph).await;
+    let id = orch.new_task(problem("images")).await.expect("new task");
+    let node_said = |want: &'static str| {
+        let orch = &orch;
+        async move {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let task = orch.task(id).await.expect("query").expect("stored");
+                if let Some(s) = task
+                    .statuses
+                    .iter()
+                    .find(|s| s.node_name == "HW_RESOURCES_NODE" && s.task_status == want)
+                {
+                    return s.description.clone();
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "HW_RESOURCES_NODE never said {want}: {:?}",
+                    task.statuses
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    node_said("TASK_RUNNING").await;
+    assert!(orch.cancel_task(id).await.expect("cancel"));
+    match orch.wait_task(id, WAIT).await {
+        Ok(TaskState::Failed { reason }) => assert_eq!(reason, "cancelled"),
+        other => panic!("{other:?}"),
+    }
+    let why = node_said("TASK_ERROR").await;
+    assert_eq!(why, "task stopped");
+    // Cancelling again does nothing; an unknown task is an error.
+    assert!(!orch.cancel_task(id).await.expect("cancel again"));
+    let unknown = orch.cancel_task(TaskIdImpl::new(99, 1)).await;
+    assert!(matches!(unknown, Err(Error::UnknownTask(_))), "{unknown:?}");
+    orch.close().await;
 }
 
 /// Protects a late-joining orchestrator (the reference's AlateJoinerOrchestrator

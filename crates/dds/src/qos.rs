@@ -94,6 +94,22 @@ pub fn writer_with_depth(depth: i32) -> QosPolicies {
         .build()
 }
 
+/// Commands (`/sustainml/control`): reliable and volatile, so a command reaches the
+/// nodes running when it is sent and is never replayed to a node started later (a
+/// replayed TERMINATE would stop it at once). Readers with this QoS also match the
+/// reference's transient-local control writers.
+pub fn commands() -> QosPolicies {
+    base()
+        .durability(Durability::Volatile)
+        .history(History::KeepLast { depth: SLOT_DEPTH })
+        .resource_limits(ResourceLimits {
+            max_samples: INSTANCES,
+            max_instances: INSTANCES,
+            max_samples_per_instance: INSTANCES,
+        })
+        .build()
+}
+
 /// Benchmark topics: reliable, volatile, keep-last 1 (as the Fast DDS peer's ping-pong).
 pub fn volatile() -> QosPolicies {
     keep_last_one_per_instance(base().durability(Durability::Volatile))

@@ -448,7 +448,8 @@ fn spawn_control_reader(
     name: Arc<str>,
     tx: mpsc::Sender<NodeControlImpl>,
 ) -> Result<tokio::task::JoinHandle<()>, NodeError> {
-    let mut subscriber = participant.subscriber::<NodeControlImpl>(topics::CONTROL)?;
+    let mut subscriber = participant
+        .subscriber_with_qos::<NodeControlImpl>(topics::CONTROL, sustainml_dds::qos::commands())?;
     Ok(tokio::spawn(async move {
         while let Ok(r) = subscriber.recv().await {
             let target = r.value.target_node.as_str();

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use sustainml_dds::{Participant, Publisher, Requester, RpcError};
 use sustainml_types::topics;
 use sustainml_types::{
-    CO2FootprintImpl, HWResourceImpl, MLModelImpl, NodeId, ResponseTypeImpl, TaskIdImpl,
-    UserInputImpl,
+    CO2FootprintImpl, CmdNode, CmdTask, HWResourceImpl, MLModelImpl, NodeControlImpl, NodeId,
+    ResponseTypeImpl, TaskIdImpl, UserInputImpl,
 };
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -64,6 +64,7 @@ pub(crate) struct Inner {
     pub ml_baseline: Publisher<MLModelImpl>,
     pub hw_baseline: Publisher<HWResourceImpl>,
     pub co2_baseline: Publisher<CO2FootprintImpl>,
+    pub control: Publisher<NodeControlImpl>,
     pub requester: Requester,
     pub db: Db,
     pub state: Mutex<State>,
@@ -255,6 +256,8 @@ impl Orchestrator {
             ml_baseline: participant.publisher(topics::ML_MODEL_BASELINE)?,
             hw_baseline: participant.publisher(topics::HW_RESOURCES_BASELINE)?,
             co2_baseline: participant.publisher(topics::CARBON_FOOTPRINT_BASELINE)?,
+            control: participant
+                .publisher_with_qos(topics::CONTROL, sustainml_dds::qos::commands())?,
             requester: Requester::new(&participant)?,
             db,
             state: Mutex::new(State {
@@ -396,6 +399,47 @@ impl Orchestrator {
         timeout: Duration,
     ) -> Result<OptimizationReport> {
         optimize::wait(&self.inner, problem_id, timeout).await
+    }
+
+    /// Sends a command on `/sustainml/control` to the node named `target` (its status
+    /// name, e.g. `ML_MODEL_NODE`), or to every node when `target` is `None`. Only
+    /// nodes running now receive it: commands are never replayed to a node started
+    /// later. The reference's nodes ignore commands; sustainml-rs nodes stop or start
+    /// taking tasks (`CmdNode::Stop`/`Start`), drop what is pending (`Reset`), exit
+    /// (`Terminate`), or stop one task (`CmdTask::Stop`/`Preempt`).
+    pub async fn send_control(
+        &self,
+        target: Option<&str>,
+        cmd_node: CmdNode,
+        cmd_task: CmdTask,
+        task_id: TaskIdImpl,
+    ) -> Result<()> {
+        let command = NodeControlImpl {
+            cmd_node,
+            cmd_task,
+            target_node: target.unwrap_or_default().to_owned(),
+            source_node: NodeId::Orchestrator.node_name().to_owned(),
+            task_id,
+        };
+        tracing::info!(target = target.unwrap_or("every node"), %cmd_node, %cmd_task, task = %task_id, "control command");
+        self.inner.control.write(command).await?;
+        Ok(())
+    }
+
+    /// Cancels a running task: every node is told to stop it, and it fails with the
+    /// reason "cancelled". Returns false (and sends nothing) if the task is not
+    /// running; [`Error::UnknownTask`] if there is no such task.
+    pub async fn cancel_task(&self, id: TaskIdImpl) -> Result<bool> {
+        if !self.inner.state().active.contains_key(&id) {
+            return match self.task(id).await? {
+                Some(_) => Ok(false),
+                None => Err(Error::UnknownTask(id)),
+            };
+        }
+        self.send_control(None, CmdNode::NoCmd, CmdTask::Stop, id)
+            .await?;
+        self.inner.fail(id, "cancelled".to_owned());
+        Ok(true)
     }
 
     /// Sends `configuration` to `node` and waits for its answer (at most the

@@ -18,7 +18,7 @@ use crate::AppState;
 /// GET /: who answers.
 pub async fn root() -> Json<Value> {
     Json(json!({
-        "message": "SustainML orchestrator (sustainml-rs): POST /user_input, POST /config_request, GET|POST /status, GET|POST /results, GET /tasks, GET /tasks/{problem}/{iteration}, GET /events, GET /ready"
+        "message": "SustainML orchestrator (sustainml-rs): POST /user_input, POST /config_request, GET|POST /status, GET|POST /results, GET /tasks, GET /tasks/{problem}/{iteration}, POST /tasks/{problem}/{iteration}/cancel, POST /control, GET /events, GET /ready"
     }))
 }
 
@@ -176,20 +176,25 @@ pub async fn tasks(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "tasks": state.orch.tasks().await? })))
 }
 
-/// GET /tasks/{problem}/{iteration}: everything about one task.
-pub async fn task(
-    State(state): State<AppState>,
-    Path((problem, iteration)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+/// The task id of a `/tasks/{problem}/{iteration}` path.
+pub fn task_path(problem: &str, iteration: &str) -> ApiResult<TaskIdImpl> {
     let number = |what: &str, s: &str| {
         s.parse::<u32>().map_err(|_| {
             ApiError::bad_request(format!("path segment `{what}` must be a number, not {s:?}"))
         })
     };
-    let id = TaskIdImpl::new(
-        number("problem", &problem)?,
-        number("iteration", &iteration)?,
-    );
+    Ok(TaskIdImpl::new(
+        number("problem", problem)?,
+        number("iteration", iteration)?,
+    ))
+}
+
+/// GET /tasks/{problem}/{iteration}: everything about one task.
+pub async fn task(
+    State(state): State<AppState>,
+    Path((problem, iteration)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let id = task_path(&problem, &iteration)?;
     match state.orch.task(id).await? {
         Some(t) => Ok(Json(t.to_json())),
         None => Err(ApiError::not_found(format!("no task {id}"))),

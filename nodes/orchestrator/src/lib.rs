@@ -15,6 +15,8 @@
 //! | POST | `/results` | `{node_id, task_id?}` | `{KEY:{…}}`; node 9 = all six; 7 = the UserInput; 202 with `missing` if not there yet |
 //! | GET | `/tasks` | – | `{tasks:[{task_id, state, reason?, created_ms, updated_ms, outputs, carbon_footprint}]}` |
 //! | GET | `/tasks/{problem}/{iteration}` | – | the task: state, user input, outputs by KEY, per-node statuses; 404 if unknown |
+//! | POST | `/tasks/{problem}/{iteration}/cancel` | – | `{message, task_id, cancelled}`: every node is told to stop the task, which fails with reason "cancelled"; `cancelled` false if it was not running; 404 if unknown |
+//! | POST | `/control` | `{target_node?, cmd_node?, cmd_task?, task_id?}` | `{message, command}`: a NodeControl command (IDL names, e.g. `STOP_NODE`, `PREEMPT_TASK`) to one node or, without `target_node`, to all |
 //! | GET | `/events` | – | `text/event-stream`: every orchestrator [`Event`](sustainml_orchestrator::Event) as JSON, named by its `event` tag |
 //! | GET | `/ready` | – | 200 `{ready:true}` once the six nodes are alive, else 503 |
 //!
@@ -36,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod control;
 pub mod error;
 pub mod events;
 pub mod input;
@@ -74,6 +77,11 @@ pub fn router(orch: Arc<Orchestrator>, shutdown: watch::Receiver<bool>) -> Route
         )
         .route("/tasks", get(api::tasks))
         .route("/tasks/{problem}/{iteration}", get(api::task))
+        .route(
+            "/tasks/{problem}/{iteration}/cancel",
+            axum::routing::post(control::cancel),
+        )
+        .route("/control", axum::routing::post(control::control))
         .route("/events", get(events::events))
         .route("/ready", get(api::ready))
         .fallback(api::not_found)

@@ -106,7 +106,12 @@ macro_rules! node {
                 let args = args.clone();
                 async move {
                     misbehave(&args, &ctx)?;
-                    tokio::time::sleep(delay(&args, ctx.task_id())).await;
+                    // A well-behaved async callback: its wait ends when the task is
+                    // cancelled (a STOP_TASK or PREEMPT_TASK command).
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay(&args, ctx.task_id())) => {}
+                        _ = ctx.cancelled() => return Err(TaskError::new("cancelled")),
+                    }
                     let mut out = Default::default();
                     $fill(inputs, &ctx, &mut out);
                     ctx.set_message("async");
