@@ -2,6 +2,8 @@
 //! (and if needed build) the Fast DDS peer, and make sure DDS stays in a private
 //! network namespace.
 
+pub mod netns;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -10,11 +10,18 @@
 //! env = { RUST_LOG = "debug" }  # optional, string values
 //! restart = "on-failure"     # "never" (default) or "on-failure"
 //! max_restarts = 5           # optional, default 5
+//!
+//! [machine.cloud]            # optional: discovery without multicast
+//! address = "192.168.1.10"   # this machine's IPv4 address, as the others reach it
 //! ```
+//!
+//! When machines have addresses, `sustainml launch --machine M` runs a discovery relay
+//! (`sustainml_dds::relay`) that relays DDS discovery to every other machine listed.
 //!
 //! Validation collects every problem with its line instead of stopping at the first.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
@@ -76,6 +83,43 @@ impl NodeSpec {
     }
 }
 
+/// A machine of a launch file with its address (a `[machine.NAME]` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineSpec {
+    /// Its name, as nodes' `machine` and `--machine` name it.
+    pub name: String,
+    /// Its IPv4 address, as the other machines reach it.
+    pub address: Ipv4Addr,
+    /// Line of its table.
+    pub line: usize,
+}
+
+/// A checked launch file.
+#[derive(Debug, Clone)]
+pub struct LaunchFile {
+    /// Every node, on every machine.
+    pub nodes: Vec<NodeSpec>,
+    /// The machines with an address, in file order.
+    pub machines: Vec<MachineSpec>,
+}
+
+impl LaunchFile {
+    /// The addresses of the machines other than `machine`: where its discovery relay
+    /// sends this machine's announcements.
+    pub fn peers_of(&self, machine: &str) -> Vec<Ipv4Addr> {
+        let own = self
+            .machines
+            .iter()
+            .find(|m| m.name == machine)
+            .map(|m| m.address);
+        self.machines
+            .iter()
+            .filter(|m| m.name != machine && Some(m.address) != own)
+            .map(|m| m.address)
+            .collect()
+    }
+}
+
 /// A problem in a launch file, at a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -130,8 +174,8 @@ impl Checker<'_> {
 }
 
 /// Parses and checks a launch file. Binaries are checked for the nodes that run on
-/// `machine`, in `bin_dir`. Returns the nodes, or every problem found.
-pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<Vec<NodeSpec>, Vec<Problem>> {
+/// `machine`, in `bin_dir`. Returns the nodes and machines, or every problem found.
+pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<LaunchFile, Vec<Problem>> {
     let mut c = Checker {
         text,
         problems: Vec::new(),
@@ -142,12 +186,17 @@ pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<Vec<NodeSpec>,
         c.report(at, format!("TOML syntax: {}", e.message().trim()));
     }
     let mut nodes = Vec::new();
+    let mut machines = Vec::new();
     for (key, value) in root.get_ref().iter() {
+        if key.get_ref().as_ref() == "machine" {
+            machine_tables(&mut c, key.span().start, value, &mut machines);
+            continue;
+        }
         if key.get_ref().as_ref() != "node" {
             c.report(
                 key.span().start,
                 format!(
-                    "unknown key `{}` (a launch file holds only [[node]] tables)",
+                    "unknown key `{}` (a launch file holds [[node]] and [machine.NAME] tables)",
                     key.get_ref()
                 ),
             );
@@ -194,11 +243,89 @@ pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<Vec<NodeSpec>,
             message: "no [[node]] tables: nothing to launch".into(),
         });
     }
+    for (i, m) in machines.iter().enumerate() {
+        if let Some(first) = machines[..i].iter().find(|o| o.address == m.address) {
+            c.problems.push(Problem {
+                line: m.line,
+                message: format!(
+                    "machine `{}` has the address {} of machine `{}` (line {})",
+                    m.name, m.address, first.name, first.line
+                ),
+            });
+        }
+    }
     c.problems.sort_by_key(|p| p.line);
     if c.problems.is_empty() {
-        Ok(nodes)
+        Ok(LaunchFile { nodes, machines })
     } else {
         Err(c.problems)
+    }
+}
+
+/// Checks the `[machine.NAME]` tables.
+fn machine_tables(
+    c: &mut Checker<'_>,
+    key_at: usize,
+    value: &Spanned<DeValue<'_>>,
+    machines: &mut Vec<MachineSpec>,
+) {
+    let Some(table) = value.get_ref().as_table() else {
+        c.report(
+            key_at,
+            "`machine` must be written as [machine.NAME] tables (address = \"IPv4\")",
+        );
+        return;
+    };
+    for (name, spec) in table.iter() {
+        let start = name.span().start;
+        let line = c.line(start);
+        let name = name.get_ref().to_string();
+        let Some(fields) = spec.get_ref().as_table() else {
+            c.report(
+                spec.span().start,
+                format!("[machine.{name}] must be a table (address = \"IPv4\")"),
+            );
+            continue;
+        };
+        let mut address = None;
+        for (key, v) in fields.iter() {
+            match key.get_ref().as_ref() {
+                "address" => {
+                    let Some(text) = c.string("address", v) else {
+                        continue;
+                    };
+                    let checked = text
+                        .parse::<Ipv4Addr>()
+                        .map_err(|_| format!("`{text}` is not an IPv4 address"))
+                        .and_then(sustainml_dds::relay::check_peer);
+                    match checked {
+                        Ok(a) => address = Some(a),
+                        Err(why) => c.report(
+                            v.span().start,
+                            format!("machine `{name}`: bad address: {why}"),
+                        ),
+                    }
+                }
+                other => c.report(
+                    key.span().start,
+                    format!("unknown key `{other}` in [machine.{name}] (known: address)"),
+                ),
+            }
+        }
+        match address {
+            Some(address) => machines.push(MachineSpec {
+                name,
+                address,
+                line,
+            }),
+            None if !fields
+                .iter()
+                .any(|(k, _)| k.get_ref().as_ref() == "address") =>
+            {
+                c.report(start, format!("[machine.{name}] without `address`"));
+            }
+            None => {}
+        }
     }
 }
 
@@ -339,5 +466,35 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, 4);
         assert!(problems[0].message.contains("duplicate"));
+    }
+
+    #[test]
+    fn machines_give_each_machine_the_others_as_peers() {
+        let text = "[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\n\n[machine.a]\naddress = \"10.0.0.1\"\n[machine.b]\naddress = \"10.0.0.2\"\n[machine.c]\naddress = \"10.0.0.3\"\n";
+        let file = parse(text, "a", &bins()).expect("valid");
+        let ip = |d| Ipv4Addr::new(10, 0, 0, d);
+        assert_eq!(file.peers_of("a"), vec![ip(2), ip(3)]);
+        assert_eq!(file.peers_of("c"), vec![ip(1), ip(2)]);
+        assert_eq!(file.peers_of("elsewhere"), vec![ip(1), ip(2), ip(3)]);
+        assert_eq!(file.machines[1].line, 7);
+    }
+
+    #[test]
+    fn bad_machines_are_reported_with_their_lines() {
+        let text = "[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\n[machine.a]\naddress = \"10.0.0.300\"\n[machine.b]\nadress = \"10.0.0.2\"\n[machine.c]\naddress = \"127.0.0.1\"\n[machine.d]\naddress = \"10.0.0.9\"\n[machine.e]\naddress = \"10.0.0.9\"\n";
+        let problems = parse(text, "a", &bins()).expect_err("problems");
+        let lines: Vec<_> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![5, 6, 7, 9, 12], "{problems:?}");
+        assert!(problems[0].message.contains("not an IPv4 address"));
+        assert!(problems[2].message.contains("unknown key `adress`"));
+        assert!(problems[3].message.contains("loopback"));
+        assert!(problems[4]
+            .message
+            .contains("address 10.0.0.9 of machine `d`"));
+        let problems = parse("machine = 3\n", "a", &bins()).expect_err("problems");
+        assert!(
+            problems[0].message.contains("[machine.NAME]"),
+            "{problems:?}"
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! Runs the nodes of a launch file as child processes: output prefixed with the node's
 //! name, restarts with exponential backoff, and a graceful stop on Ctrl-C or SIGTERM
 //! (SIGTERM to every child, then SIGKILL after the grace period or a second Ctrl-C).
+//! With peers, a discovery relay per domain runs beside the nodes for as long as the
+//! launcher does (see `sustainml_dds::relay`).
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -9,10 +12,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use sustainml_dds::relay::RelayStats;
+use sustainml_dds::DiscoveryRelay;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::launch_file::{NodeSpec, Restart};
 
@@ -20,6 +26,87 @@ use crate::launch_file::{NodeSpec, Restart};
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest restart delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Discovery relays running in this process; they stop when this is dropped.
+#[derive(Debug, Default)]
+pub struct Relays {
+    running: Vec<(u16, std::sync::Arc<RelayStats>, JoinHandle<()>)>,
+}
+
+impl Relays {
+    /// Binds and starts one relay per domain in `domains`, relaying to `peers`. Call
+    /// inside the runtime, before the nodes start (the relay holds the port of
+    /// participant id 11).
+    pub fn start(domains: &[u16], peers: &[Ipv4Addr]) -> Result<Self> {
+        let mut relays = Self::default();
+        if peers.is_empty() {
+            return Ok(relays);
+        }
+        let list = peers
+            .iter()
+            .map(Ipv4Addr::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        for &domain in domains {
+            let relay = DiscoveryRelay::bind(domain, peers)?;
+            let held = relay.held_multicast_ports();
+            let unicast = if held.len() == 2 {
+                "; multicast ports held: this machine's participants use unicast only"
+            } else {
+                "; WARNING: multicast ports in use, participants may advertise multicast"
+            };
+            eprintln!(
+                "[discovery-relay] domain {domain}: relaying discovery with {list} on UDP port {}{unicast}",
+                relay.port()
+            );
+            let stats = relay.stats();
+            let task = tokio::spawn(async move {
+                if let Err(e) = relay.run().await {
+                    eprintln!("[discovery-relay] domain {domain}: stopped: {e}");
+                }
+            });
+            relays.running.push((domain, stats, task));
+        }
+        Ok(relays)
+    }
+
+    /// Prints each relay's counters.
+    pub fn report(&self) {
+        for (domain, stats, _) in &self.running {
+            eprintln!("[discovery-relay] domain {domain}: {stats}");
+        }
+    }
+}
+
+impl Drop for Relays {
+    fn drop(&mut self) {
+        for (_, _, task) in &self.running {
+            task.abort();
+        }
+    }
+}
+
+/// The DDS domains of `nodes`: a node's `SUSTAINML_DOMAIN_ID` from the launch file,
+/// else this process's (default 0). A bad value is an error naming the node.
+pub fn domains_of(nodes: &[NodeSpec]) -> Result<Vec<u16>> {
+    let mut domains = Vec::new();
+    for node in nodes {
+        let own = node
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == sustainml_dds::DOMAIN_ENV);
+        let domain = match own {
+            Some((_, v)) => sustainml_dds::parse_domain_id(v)
+                .with_context(|| format!("node `{}` (line {})", node.name, node.line))?,
+            None => sustainml_dds::domain_id_from_env()?,
+        };
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    Ok(domains)
+}
 
 /// Starts `nodes` (binaries in `bin_dir`) and supervises them until they all end or
 /// a signal stops them. Returns whether every node ended well (a stop by signal is

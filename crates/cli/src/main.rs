@@ -1,15 +1,32 @@
 //! `sustainml`: the command-line tool of sustainml-rs. It launches the nodes of a
-//! launch file on this machine (`launch`), and inspects a running graph over DDS
-//! (`topic list|echo`, `node list`).
+//! launch file on this machine (`launch`), inspects a running graph over DDS
+//! (`topic list|echo`, `node list`), submits and follows problems through the
+//! orchestrator's REST API (`task submit|list|show`), queries and configures nodes
+//! over DDS (`config get|set`) and diagnoses the network (`doctor`).
 //!
-//! Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input (a bad launch
-//! file, an unknown topic, a bad `SUSTAINML_DOMAIN_ID`).
+//! Exit codes:
 //!
-//! DDS commands use the domain in `SUSTAINML_DOMAIN_ID` (default 0).
+//! - 0: success (`task submit --wait`: the task is done);
+//! - 1: runtime failure: a task that failed or outlived `--timeout`, an orchestrator
+//!   that cannot be reached (one line naming its URL), a node that refused a
+//!   configuration or did not answer in time, a `doctor` check that failed, a DDS
+//!   error;
+//! - 2: bad usage or bad input: a bad launch file, an unknown topic or node, a bad
+//!   `SUSTAINML_DOMAIN_ID`, a malformed task id or problem file, JSON that does not
+//!   parse, a request the orchestrator refused (HTTP 4xx, its message printed).
+//!
+//! DDS commands use the domain in `SUSTAINML_DOMAIN_ID` (default 0); `task` commands
+//! use the orchestrator at `--orchestrator`, else `SUSTAINML_ORCHESTRATOR`, else
+//! `http://127.0.0.1:5001`.
 
+mod config;
+mod doctor;
 mod launch_file;
 mod launcher;
 mod nodes;
+mod progress;
+mod rest;
+mod task;
 mod topic;
 
 use std::fmt;
@@ -33,10 +50,17 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// The SustainML command-line tool: launch nodes and inspect a running graph.
+/// The SustainML command-line tool: launch nodes, inspect a running graph, submit
+/// problems, configure nodes, diagnose the network.
 ///
-/// Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.
-/// DDS commands use the domain in SUSTAINML_DOMAIN_ID (default 0).
+/// Exit codes: 0 success; 1 runtime failure (a failed or timed-out task, an
+/// unreachable orchestrator, a node that refused or did not answer, a failed doctor
+/// check); 2 bad usage or bad input (including a request the orchestrator refused
+/// with HTTP 4xx).
+///
+/// DDS commands use the domain in SUSTAINML_DOMAIN_ID (default 0); task commands the
+/// orchestrator at --orchestrator, else SUSTAINML_ORCHESTRATOR, else
+/// http://127.0.0.1:5001.
 #[derive(Debug, Parser)]
 #[command(name = "sustainml", version)]
 struct Cli {
@@ -55,6 +79,15 @@ enum Command {
     /// The live nodes.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Problems and their results, through the orchestrator's REST API.
+    #[command(subcommand)]
+    Task(task::TaskCommand),
+    /// Query or configure a node over DDS (no orchestrator needed).
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Check the DDS domain, network interfaces, multicast route, ports in use and
+    /// the nodes in reach; exit 1 if a check fails.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +106,10 @@ struct LaunchArgs {
     /// Seconds a node may take to stop after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10.0)]
     grace: f64,
+    /// Another machine's IPv4 address (repeatable): relay DDS discovery to it, for
+    /// networks without multicast. Adds to the file's [machine.NAME] addresses.
+    #[arg(long = "peer", value_name = "ADDR")]
+    peers: Vec<std::net::Ipv4Addr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +181,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(topic::echo(&participant, info, opts))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Task(command) => task::run(command),
+        Command::Config(command) => config::run(command),
+        Command::Doctor(args) => doctor::run(args),
         Command::Node(NodeCommand::List { json, wait }) => {
             let wait = seconds("wait", wait)?;
             let participant = participant()?;
@@ -173,8 +213,8 @@ fn launch(args: LaunchArgs) -> Result<ExitCode> {
         None => own_dir()?,
     };
     let file = args.file.display();
-    let nodes = match launch_file::parse(&text, &machine, &bin_dir) {
-        Ok(nodes) => nodes,
+    let parsed = match launch_file::parse(&text, &machine, &bin_dir) {
+        Ok(parsed) => parsed,
         Err(problems) => {
             for p in &problems {
                 eprintln!("{file}:{p}");
@@ -186,9 +226,36 @@ fn launch(args: LaunchArgs) -> Result<ExitCode> {
             .into());
         }
     };
-    let here: Vec<_> = nodes.into_iter().filter(|n| n.runs_on(&machine)).collect();
+    let mut peers = parsed.peers_of(&machine);
+    for peer in args.peers {
+        let peer = sustainml_dds::relay::check_peer(peer)
+            .map_err(|why| UsageError(format!("--peer: {why}")))?;
+        if !peers.contains(&peer) {
+            peers.push(peer);
+        }
+    }
+    let here: Vec<_> = parsed
+        .nodes
+        .into_iter()
+        .filter(|n| n.runs_on(&machine))
+        .collect();
+    // The relays' domains (only with peers: without, nothing changes).
+    let domains = if peers.is_empty() {
+        Vec::new()
+    } else {
+        launcher::domains_of(&here).map_err(|e| UsageError(format!("{e:#}")))?
+    };
     if args.check {
-        println!("{file}: ok ({} node(s) on machine `{machine}`)", here.len());
+        let relay = if peers.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<_> = peers.iter().map(ToString::to_string).collect();
+            format!("; discovery relayed with {}", list.join(", "))
+        };
+        println!(
+            "{file}: ok ({} node(s) on machine `{machine}`{relay})",
+            here.len()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if here.is_empty() {
@@ -197,7 +264,12 @@ fn launch(args: LaunchArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let ok = runtime()?.block_on(launcher::run(here, &bin_dir, grace))?;
+    let ok = runtime()?.block_on(async {
+        let relays = launcher::Relays::start(&domains, &peers)?;
+        let ok = launcher::run(here, &bin_dir, grace).await;
+        relays.report();
+        ok
+    })?;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

@@ -13,17 +13,26 @@ use sustainml_types::{ErrorCode, NodeStatusImpl, TaskIdImpl};
 
 /// What one node last said: about itself ({0,0}) and about its latest task.
 #[derive(Debug, Default)]
-struct Seen {
-    node: Option<NodeStatusImpl>,
-    task: Option<NodeStatusImpl>,
+pub struct Seen {
+    /// Its last status about itself.
+    pub node: Option<NodeStatusImpl>,
+    /// Its last status about its latest task.
+    pub task: Option<NodeStatusImpl>,
+}
+
+impl Seen {
+    /// Its latest status (about itself if any, else about its task).
+    pub fn latest(&self) -> Option<&NodeStatusImpl> {
+        self.node.as_ref().or(self.task.as_ref())
+    }
 }
 
 fn key(t: &TaskIdImpl) -> (u32, u32) {
     (t.problem_id, t.iteration_id)
 }
 
-/// Listens for `wait` and prints one row per node (a table, or JSON lines).
-pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> Result<()> {
+/// Listens for `wait` and returns what each node said, by node name.
+pub async fn collect(participant: &Participant, wait: Duration) -> Result<BTreeMap<String, Seen>> {
     let mut sub = participant
         .subscriber::<NodeStatusImpl>(STATUS)
         .context("subscribing to /sustainml/status")?;
@@ -42,6 +51,12 @@ pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> R
             seen.task = Some(status);
         }
     }
+    Ok(nodes)
+}
+
+/// Listens for `wait` and prints one row per node (a table, or JSON lines).
+pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> Result<()> {
+    let nodes = collect(participant, wait).await?;
     if !as_json {
         println!(
             "{:<24} {:<18} {:<18} {:<10} ERROR",
@@ -49,7 +64,7 @@ pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> R
         );
     }
     for (name, seen) in &nodes {
-        let Some(latest) = seen.node.as_ref().or(seen.task.as_ref()) else {
+        let Some(latest) = seen.latest() else {
             continue;
         };
         let task = seen.task.as_ref();

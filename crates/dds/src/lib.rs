@@ -14,6 +14,8 @@
 //! - [`blob`]: large `MLModelImpl.raw_model` payloads travel beside DDS, so that a 64 MB
 //!   model does not go through rustdds's 256-byte fragments (see `docs/large-payloads.md`).
 //! - [`logging`]: `tracing` setup with rustdds's `log` output bridged in and quiet.
+//! - [`relay`]: [`DiscoveryRelay`], discovery across machines without multicast, from
+//!   a list of peer addresses (`sustainml launch` runs one).
 //!
 //! User code above this crate never sees a rustdds type.
 #![warn(missing_docs)]
@@ -26,11 +28,13 @@ pub mod logging;
 mod participant;
 mod pubsub;
 pub mod qos;
+pub mod relay;
 mod rpc;
 
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
 pub use participant::{Participant, ParticipantBuilder, ParticipantEvent, RECEIVE_BUFFER};
 pub use pubsub::{ParticipantId, Publisher, RawPublisher, Received, Subscriber, WriterId};
+pub use relay::DiscoveryRelay;
 pub use rpc::{Replier, Request, Requester, Responder, RpcError};
 pub use sustainml_types as types;
