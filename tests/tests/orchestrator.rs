@@ -12,7 +12,7 @@ use std::time::Duration;
 use sustainml_dds::Participant;
 use sustainml_node::NodeKind;
 use sustainml_orchestrator::{
-    Budget, Error, Orchestrator, OrchestratorOptions, StopKind, TaskState,
+    Budget, Error, Orchestrator, OrchestratorOptions, StopKind, TaskState, OUTPUT_NODES,
 };
 use sustainml_tests::{assert_isolated, repo_root, Peer};
 use sustainml_types::topics;
@@ -47,7 +47,18 @@ fn nodes(domain: u16, kinds: &[(NodeKind, &[&str])]) -> Vec<Peer> {
 }
 
 fn all_six(domain: u16) -> Vec<Peer> {
-    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL.iter().map(|k| (*k, &[][..])).collect();
+    all_six_with(domain, None)
+}
+
+/// The six nodes, one of them started with extra arguments.
+fn all_six_with(domain: u16, special: Option<(NodeKind, &[&str])>) -> Vec<Peer> {
+    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL
+        .iter()
+        .map(|k| match special {
+            Some((kind, args)) if kind == *k => (*k, args),
+            _ => (*k, &[][..]),
+        })
+        .collect();
     nodes(domain, &kinds)
 }
 
@@ -481,14 +492,10 @@ async fn automatic_optimisation_stops_when_ml_model_has_no_model() {
     assert_isolated();
     let _one = ONE_GRAPH_AT_A_TIME.lock().await;
     let domain = 129;
-    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL
-        .iter()
-        .map(|k| match k {
-            NodeKind::MlModel => (*k, &["--no-model-from-iteration", "2"][..]),
-            _ => (*k, &[][..]),
-        })
-        .collect();
-    let graph = nodes(domain, &kinds);
+    let graph = all_six_with(
+        domain,
+        Some((NodeKind::MlModel, &["--no-model-from-iteration", "2"])),
+    );
     let orch = Orchestrator::start(options(&data_dir("auto-no-model"), domain))
         .await
         .expect("start");
@@ -553,14 +560,7 @@ async fn a_new_orchestrator_numbers_after_the_tasks_the_nodes_did() {
         .await
         .expect("restart");
     let statuses = third.node_statuses();
-    for key in [
-        "APP_REQUIREMENTS",
-        "HW_CONSTRAINTS",
-        "ML_MODEL_METADATA",
-        "ML_MODEL",
-        "HW_RESOURCES",
-        "CARBON_FOOTPRINT",
-    ] {
+    for key in OUTPUT_NODES.map(NodeId::rest_key) {
         let node = statuses
             .get(key)
             .unwrap_or_else(|| panic!("{key} not remembered: {statuses:?}"));
@@ -578,14 +578,13 @@ async fn a_cancelled_task_is_stopped_on_the_node_running_it() {
     assert_isolated();
     let _one = ONE_GRAPH_AT_A_TIME.lock().await;
     let domain = 131;
-    let kinds: Vec<(NodeKind, &[&str])> = NodeKind::ALL
-        .iter()
-        .map(|k| match k {
-            NodeKind::HwResources => (*k, &["--use-async", "--delay-ms", "600000"][..]),
-            _ => (*k, &[][..]),
-        })
-        .collect();
-    let graph = nodes(domain, &kinds);
+    let graph = all_six_with(
+        domain,
+        Some((
+            NodeKind::HwResources,
+            &["--use-async", "--delay-ms", "600000"],
+        )),
+    );
     let orch = Orchestrator::start(options(&data_dir("cancel"), domain))
         .await
         .expect("start");
@@ -643,18 +642,10 @@ async fn a_late_orchestrator_sees_every_node_idle() {
     let orch = Orchestrator::start(options(&dir, domain))
         .await
         .expect("orchestrator");
-    let six = [
-        NodeId::AppRequirements,
-        NodeId::HwConstraints,
-        NodeId::MlModelMetadata,
-        NodeId::MlModel,
-        NodeId::HwResources,
-        NodeId::CarbonFootprint,
-    ];
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let statuses = orch.node_statuses();
-        let idle = six.iter().all(|n| {
+        let idle = OUTPUT_NODES.iter().all(|n| {
             statuses
                 .get(n.rest_key())
                 .is_some_and(|i| i.alive && i.status == "IDLE")

@@ -30,6 +30,7 @@ mod pubsub;
 pub mod qos;
 pub mod relay;
 mod rpc;
+pub mod signal;
 
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};

@@ -79,36 +79,17 @@ async fn main() -> Result<()> {
     );
     tracing::info!(%addr, domain = orch.domain(), "REST API listening");
     println!("listening on http://{addr}");
-    sustainml_orchestrator_node::serve(listener, Arc::clone(&orch), stop_signal())
-        .await
-        .context("REST server")?;
+    sustainml_orchestrator_node::serve(
+        listener,
+        Arc::clone(&orch),
+        sustainml_dds::signal::stop_requested(),
+    )
+    .await
+    .context("REST server")?;
     tracing::info!("shutting down");
     match Arc::try_unwrap(orch) {
         Ok(orch) => orch.close().await,
         Err(_) => tracing::warn!("requests still hold the orchestrator; closing without waiting"),
     }
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
