@@ -45,19 +45,23 @@
 //!   at once.
 #![warn(missing_docs)]
 
+mod builder;
+mod config_service;
+mod event_loop;
 mod inputs;
 mod join;
 mod kind;
-mod runtime;
+mod options;
 mod status;
 mod task;
 
+pub use builder::{
+    app_requirements, carbon_footprint, generic, hw_constraints, hw_resources, ml_model,
+    ml_model_metadata, MlModelInputs, Node, NodeBuilder,
+};
 pub use inputs::InputSet;
 pub use kind::NodeKind;
-pub use runtime::{
-    app_requirements, carbon_footprint, generic, hw_constraints, hw_resources, ml_model,
-    ml_model_metadata, MlModelInputs, Node, NodeBuilder, NodeError, NodeOptions,
-};
+pub use options::{NodeError, NodeOptions};
 pub use sustainml_dds::logging;
 pub use sustainml_types as types;
 pub use task::{TaskContext, TaskError, TaskResult};
