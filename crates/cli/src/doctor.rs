@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sustainml_dds::ParticipantEvent;
+use sustainml_dds::{ports, ParticipantEvent};
 
 use crate::{nodes, participant, runtime, seconds};
 
@@ -37,9 +37,8 @@ pub struct DoctorArgs {
     wait: f64,
 }
 
-/// The RTPS port base (PB) and domain gain (DG).
-const PORT_BASE: u32 = 7400;
-const DOMAIN_GAIN: u32 = 250;
+/// Ports between two domains (RTPS `DG`), the span of one domain's ports.
+const DOMAIN_GAIN: u32 = ports::DOMAIN_GAIN as u32;
 
 /// The SPDP multicast group.
 const DISCOVERY_GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 0, 1);
@@ -149,7 +148,8 @@ fn print(checks: &[Check]) {
 // Domain and ports.
 
 fn base_port(domain: u16) -> u32 {
-    PORT_BASE + DOMAIN_GAIN * u32::from(domain)
+    // Domains are checked to be at most 232, whose ports all fit.
+    ports::domain_base(domain).map_or(0, u32::from)
 }
 
 fn domain_check(domain: u16) -> Check {
@@ -177,17 +177,12 @@ fn domain_check(domain: u16) -> Check {
     }))
 }
 
-/// What an RTPS port of the domain whose base is `base` is for.
-fn port_role(base: u32, port: u32) -> String {
-    match port.checked_sub(base) {
-        Some(0) => "discovery multicast".to_owned(),
-        Some(1) => "user multicast".to_owned(),
-        Some(off) if off >= 10 && off % 2 == 0 => {
-            format!("participant {} discovery", (off - 10) / 2)
-        }
-        Some(off) if off >= 11 => format!("participant {} user", (off - 11) / 2),
-        _ => "other".to_owned(),
-    }
+/// What an RTPS port of `domain` is for.
+fn port_role(domain: u16, port: u32) -> String {
+    u16::try_from(port)
+        .ok()
+        .and_then(|p| ports::port_role(domain, p))
+        .unwrap_or_else(|| "other".to_owned())
 }
 
 /// The local UDP ports in `/proc/net/udp` and `udp6`, with how many sockets each.
@@ -249,12 +244,12 @@ fn port_check(domain: u16) -> Check {
             } else {
                 String::new()
             };
-            format!("{p} ({}{sockets})", port_role(base, *p))
+            format!("{p} ({}{sockets})", port_role(domain, *p))
         })
         .collect();
     let data: Vec<Value> = ours
         .iter()
-        .map(|(p, n)| json!({"port": p, "role": port_role(base, *p), "sockets": n}))
+        .map(|(p, n)| json!({"port": p, "role": port_role(domain, *p), "sockets": n}))
         .collect();
     Check::new(
         "udp ports",
@@ -539,11 +534,12 @@ mod tests {
     fn rtps_ports_are_named() {
         assert_eq!(base_port(0), 7400);
         assert_eq!(base_port(1), 7650);
-        assert_eq!(port_role(7400, 7400), "discovery multicast");
-        assert_eq!(port_role(7400, 7401), "user multicast");
-        assert_eq!(port_role(7400, 7414), "participant 2 discovery");
-        assert_eq!(port_role(7400, 7415), "participant 2 user");
-        assert_eq!(port_role(7400, 7405), "other");
+        assert_eq!(port_role(0, 7400), "discovery multicast");
+        assert_eq!(port_role(0, 7401), "user multicast");
+        assert_eq!(port_role(0, 7414), "participant 2 discovery");
+        assert_eq!(port_role(0, 7415), "participant 2 user");
+        assert_eq!(port_role(0, 7405), "unassigned");
+        assert_eq!(port_role(0, 9000), "other");
         let line = "  12: 0100007F:1CE8 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 3";
         assert_eq!(local_port(line), Some(7400));
     }

@@ -56,6 +56,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// No participant id with both unicast ports free could be had.
+    #[error(transparent)]
+    Ports(#[from] crate::ports::ClaimError),
     /// The participant is gone.
     #[error("the participant was closed")]
     Closed,

@@ -14,6 +14,8 @@
 //! - [`blob`]: large `MLModelImpl.raw_model` payloads travel beside DDS, so that a 64 MB
 //!   model does not go through rustdds's 256-byte fragments (see `docs/large-payloads.md`).
 //! - [`logging`]: `tracing` setup with rustdds's `log` output bridged in and quiet.
+//! - [`ports`]: the RTPS port mapping, and how a participant comes to own both
+//!   unicast ports of its id whatever other vendors hold or are starting.
 //! - [`relay`]: [`DiscoveryRelay`], discovery across machines without multicast, from
 //!   a list of peer addresses (`sustainml launch` runs one).
 //!
@@ -26,6 +28,7 @@ mod domain;
 mod error;
 pub mod logging;
 mod participant;
+pub mod ports;
 mod pubsub;
 pub mod qos;
 pub mod relay;

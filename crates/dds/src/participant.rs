@@ -1,6 +1,6 @@
 //! One DDS participant and the typed endpoints it creates.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +12,7 @@ use crate::blob::{BlobConfig, BlobStore};
 use crate::domain::domain_id_from_env;
 use crate::error::{Error, Result};
 use crate::pubsub::{ParticipantId, Publisher, Subscriber};
-use crate::qos;
+use crate::{ports, qos};
 
 /// Options for a [`Participant`].
 #[derive(Debug, Clone, Default)]
@@ -68,14 +68,16 @@ impl ParticipantBuilder {
             None => domain_id_from_env()?,
         };
         let name = self.name.unwrap_or_else(|| "sustainml".to_owned());
-        let mut builder = DomainParticipantBuilder::new(domain)
-            .socket_receive_buffer_size(self.receive_buffer.unwrap_or(RECEIVE_BUFFER));
-        if let Some(addrs) = self.only_networks {
-            builder = builder.with_only_networks(addrs);
-        }
-        let dp = builder.build().map_err(|e| Error::Create {
-            what: format!("participant {name} on domain {domain}"),
-            reason: e.to_string(),
+        let dp = build_owning_ports(domain, &name, || {
+            let mut builder = DomainParticipantBuilder::new(domain)
+                .socket_receive_buffer_size(self.receive_buffer.unwrap_or(RECEIVE_BUFFER));
+            if let Some(addrs) = &self.only_networks {
+                builder = builder.with_only_networks(addrs.clone());
+            }
+            builder.build().map_err(|e| Error::Create {
+                what: format!("participant {name} on domain {domain}"),
+                reason: e.to_string(),
+            })
         })?;
         let create = |what: &str, e: &dyn std::fmt::Display| Error::Create {
             what: what.to_owned(),
@@ -148,6 +150,13 @@ impl Participant {
     /// The domain it is on.
     pub fn domain(&self) -> u16 {
         self.inner.domain
+    }
+
+    /// Its RTPS participant id on the domain: its unicast ports are
+    /// [`ports::spdp_unicast_port`] and [`ports::user_unicast_port`] of it, both held
+    /// by this process.
+    pub fn participant_id(&self) -> u16 {
+        self.inner.dp.participant_id()
     }
 
     pub(crate) fn blobs(&self) -> &Arc<BlobStore> {
@@ -269,6 +278,50 @@ impl Participant {
         });
         rx
     }
+}
+
+/// Builds a participant that owns both unicast ports of its id (see [`crate::ports`]):
+/// rustdds is steered to an id whose two ports are free, and a participant that still
+/// ended up without one of them (another process took it in between) is dropped and
+/// built again on another id.
+fn build_owning_ports(
+    domain: u16,
+    name: &str,
+    build: impl Fn() -> Result<DomainParticipant>,
+) -> Result<DomainParticipant> {
+    let mut avoid = HashSet::new();
+    let mut last = None;
+    for attempt in 1..=ports::CLAIM_ATTEMPTS {
+        let reservation = ports::reserve(domain, &avoid).map_err(Error::Ports)?;
+        let dp = build()?;
+        let reserved = reservation.id;
+        drop(reservation);
+        let id = dp.participant_id();
+        let spdp = ports::spdp_unicast_port(domain, id);
+        let user = ports::user_unicast_port(domain, id);
+        let (Some(spdp), Some(user)) = (spdp, user) else {
+            return Err(Error::Ports(ports::ClaimError::Domain(domain)));
+        };
+        let owned = |p| ports::owned_by_this_process(p).unwrap_or(true);
+        if owned(spdp) && owned(user) {
+            tracing::debug!(participant = %name, domain, id, reserved, spdp, user, attempt, "participant owns its ports");
+            return Ok(dp);
+        }
+        tracing::warn!(
+            participant = %name, domain, id, spdp, user, attempt,
+            "another process took a unicast port of this participant id while it started; starting again on another id"
+        );
+        avoid.insert(id);
+        last = Some((id, spdp, user));
+        drop(dp);
+    }
+    let (participant, spdp, user) = last.unwrap_or_default();
+    Err(Error::Ports(ports::ClaimError::Contended {
+        domain,
+        participant,
+        spdp,
+        user,
+    }))
 }
 
 fn check_type<T: WireType>(topic: &TopicInfo) -> Result<()> {

@@ -57,33 +57,10 @@ use crate::error::{Error, Result};
 /// 0.15's localhost SPDP peers (`SPDP_LOCALHOST_PEER_COUNT` = 12, ids 0..12).
 pub const RELAY_PARTICIPANT_ID: u16 = 11;
 
-/// RTPS port mapping (RTPS 2.5 §9.6.2.3): `PB + DG·domain + d1 + PG·participant`.
-const PORT_BASE: u16 = 7400;
-const DOMAIN_GAIN: u16 = 250;
-const PARTICIPANT_GAIN: u16 = 2;
-const SPDP_UNICAST_OFFSET: u16 = 10;
-const SPDP_MULTICAST_OFFSET: u16 = 0;
-const USER_MULTICAST_OFFSET: u16 = 1;
-
 /// Largest datagram the relay carries (SPDP announcements are well under 1 KB).
 const MAX_DATAGRAM: usize = 65_536;
 
-/// The well-known SPDP unicast port of `participant` on `domain`, or `None` if it does
-/// not fit in a port number.
-pub fn spdp_unicast_port(domain: u16, participant: u16) -> Option<u16> {
-    let port = u32::from(PORT_BASE)
-        + u32::from(DOMAIN_GAIN) * u32::from(domain)
-        + u32::from(SPDP_UNICAST_OFFSET)
-        + u32::from(PARTICIPANT_GAIN) * u32::from(participant);
-    u16::try_from(port).ok()
-}
-
-/// The domain's two multicast ports (SPDP, user traffic), or `None` if they do not fit.
-pub fn multicast_ports(domain: u16) -> Option<[u16; 2]> {
-    let base = u32::from(PORT_BASE) + u32::from(DOMAIN_GAIN) * u32::from(domain);
-    let port = |offset: u16| u16::try_from(base + u32::from(offset)).ok();
-    Some([port(SPDP_MULTICAST_OFFSET)?, port(USER_MULTICAST_OFFSET)?])
-}
+pub use crate::ports::{multicast_ports, spdp_unicast_port};
 
 /// The UDP port of the relay on `domain` (on every machine): 7432 + 250·domain.
 pub fn relay_port(domain: u16) -> Option<u16> {
