@@ -145,7 +145,7 @@ impl Inner {
     }
 
     /// Records a task's end (the caller removed it from the active set).
-    fn finish(&self, id: TaskIdImpl, state: TaskState, carbon: Option<f64>) {
+    pub(crate) fn finish(&self, id: TaskIdImpl, state: TaskState, carbon: Option<f64>) {
         let now = now_ms();
         let stored = state.clone();
         self.db.send("recording a task's end", move |s| {

@@ -60,6 +60,7 @@ mod options;
 mod orchestrator;
 mod output;
 mod registry;
+mod reload;
 pub mod store;
 
 pub use error::{Error, Result, StoreError};

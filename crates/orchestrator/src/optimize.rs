@@ -264,12 +264,12 @@ impl Experiment {
     }
 }
 
-fn stop(kind: StopKind, message: String) -> Stop {
+pub(crate) fn stop(kind: StopKind, message: String) -> Stop {
     Stop { kind, message }
 }
 
 /// Keeps the report in memory and in the store.
-fn record(inner: &Inner, report: &OptimizationReport) {
+pub(crate) fn record(inner: &Inner, report: &OptimizationReport) {
     inner.state().runs.insert(report.problem_id, report.clone());
     match serde_json::to_string(report) {
         Ok(json) => {
@@ -289,7 +289,34 @@ pub(crate) fn spawn(
     target: f64,
     budget: Budget,
 ) -> JoinHandle<()> {
-    let mut exp = Experiment::new(Arc::clone(inner), first.problem_id, target, budget);
+    let exp = Experiment::new(Arc::clone(inner), first.problem_id, target, budget);
+    launch(inner, exp, first)
+}
+
+/// Resumes, after a restart, a run the store holds unstopped: `report` as stored,
+/// without the iteration `current` (the problem's last, which the run waits for
+/// again), `started` when its first iteration started and `submitted` the
+/// iterations started so far.
+pub(crate) fn resume(
+    inner: &Arc<Inner>,
+    report: OptimizationReport,
+    current: TaskIdImpl,
+    started: Instant,
+    submitted: u32,
+) -> JoinHandle<()> {
+    let mut exp = Experiment::new(
+        Arc::clone(inner),
+        report.problem_id,
+        report.target,
+        inner.options.budget,
+    );
+    exp.report = report;
+    exp.started = started;
+    exp.submitted = submitted;
+    launch(inner, exp, current)
+}
+
+fn launch(inner: &Arc<Inner>, mut exp: Experiment, first: TaskIdImpl) -> JoinHandle<()> {
     let i = Arc::clone(inner);
     exp.listeners.push(Box::new(move |report, metric| {
         record(&i, report);

@@ -108,24 +108,53 @@ impl Inner {
                 carbon: None,
             },
         );
-        let (mut ml, mut hw, mut co2) = baselines;
-        ml.task_id = id;
-        hw.task_id = id;
-        co2.task_id = id;
-        let published = async {
-            self.user_input.write(input).await?;
-            self.ml_baseline.write(ml).await?;
-            self.hw_baseline.write(hw).await?;
-            self.co2_baseline.write(co2).await
-        }
-        .await;
-        if let Err(e) = published {
+        if let Err(e) = self.publish(input, baselines).await {
             self.fail(id, format!("cannot publish the task: {e}"));
             return Err(e.into());
         }
         tracing::info!(task = %id, "task published");
         self.emit(Event::TaskStarted { task_id: id });
         Ok(id)
+    }
+
+    /// Writes a task's user input (stamped with its id) and its baselines, stamped
+    /// with the same id.
+    pub async fn publish(
+        &self,
+        input: UserInputImpl,
+        baselines: (MLModelImpl, HWResourceImpl, CO2FootprintImpl),
+    ) -> std::result::Result<(), sustainml_dds::Error> {
+        let id = input.task_id;
+        let (mut ml, mut hw, mut co2) = baselines;
+        ml.task_id = id;
+        hw.task_id = id;
+        co2.task_id = id;
+        self.user_input.write(input).await?;
+        self.ml_baseline.write(ml).await?;
+        self.hw_baseline.write(hw).await?;
+        self.co2_baseline.write(co2).await
+    }
+
+    /// The baselines of the iteration after `last`: its model, hardware and footprint
+    /// (empty where it has none, as for the first iteration, whose `last` is {p, 0}).
+    pub async fn baselines_after(
+        &self,
+        last: TaskIdImpl,
+    ) -> Result<(MLModelImpl, HWResourceImpl, CO2FootprintImpl)> {
+        let mut outputs = self.db.call(move |s| s.outputs(last, None)).await?;
+        let ml = match outputs.remove(&NodeId::MlModel) {
+            Some(NodeOutput::MlModel(m)) => m,
+            _ => MLModelImpl::default(),
+        };
+        let hw = match outputs.remove(&NodeId::HwResources) {
+            Some(NodeOutput::HwResources(h)) => h,
+            _ => HWResourceImpl::default(),
+        };
+        let co2 = match outputs.remove(&NodeId::CarbonFootprint) {
+            Some(NodeOutput::CarbonFootprint(c)) => c,
+            _ => CO2FootprintImpl::default(),
+        };
+        Ok((ml, hw, co2))
     }
 
     /// Starts the next iteration of `problem_id`, with the last iteration's outputs as
@@ -157,20 +186,8 @@ impl Inner {
                 .await?
                 .ok_or(Error::UnknownTask(last))?,
         };
-        let mut outputs = self.db.call(move |s| s.outputs(last, None)).await?;
-        let ml = match outputs.remove(&NodeId::MlModel) {
-            Some(NodeOutput::MlModel(m)) => m,
-            _ => MLModelImpl::default(),
-        };
-        let hw = match outputs.remove(&NodeId::HwResources) {
-            Some(NodeOutput::HwResources(h)) => h,
-            _ => HWResourceImpl::default(),
-        };
-        let co2 = match outputs.remove(&NodeId::CarbonFootprint) {
-            Some(NodeOutput::CarbonFootprint(c)) => c,
-            _ => CO2FootprintImpl::default(),
-        };
-        self.start_task(id, input, (ml, hw, co2)).await
+        let baselines = self.baselines_after(last).await?;
+        self.start_task(id, input, baselines).await
     }
 
     /// Waits until task `id` is done or failed.
@@ -272,14 +289,34 @@ impl Orchestrator {
             options,
             participant,
         });
+        // Running tasks first, so that no output of theirs arrives before them.
+        let mut reloaded = inner.reload_tasks().await?;
         let tasks = crate::intake::spawn(&inner)?;
+        let orchestrator = Self {
+            inner: Arc::clone(&inner),
+            tasks,
+        };
+        // (An error drops `orchestrator`, which stops the listeners.)
+        inner.resume_runs(&mut reloaded).await?;
         tracing::info!(
             domain = inner.participant.domain(),
             store = %inner.path.display(),
             next_problem = next_problem + 1,
             "orchestrator started"
         );
-        Ok(Self { inner, tasks })
+        let r = reloaded;
+        tracing::info!(
+            "reloaded {} running task(s) from the store: {} failed as expired, {} done, {} \
+             running again ({} published again); optimisation runs: {} resumed, {} stopped",
+            r.tasks,
+            r.expired,
+            r.done,
+            r.tasks - r.expired - r.done,
+            r.republished,
+            r.runs_resumed,
+            r.runs_stopped
+        );
+        Ok(orchestrator)
     }
 
     /// The database file.

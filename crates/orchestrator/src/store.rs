@@ -538,6 +538,10 @@ impl Store {
     }
 }
 
+#[path = "store_reload.rs"]
+mod reload;
+pub use reload::RunningTask;
+
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;

@@ -223,3 +223,54 @@ fn pruning_deletes_ended_tasks_before_the_cutoff_and_keeps_running_ones() {
     assert_eq!(store.prune(22).expect("later"), 1);
     assert_eq!(store.tasks().expect("tasks").len(), 1);
 }
+
+#[test]
+fn running_tasks_come_back_with_their_stored_outputs_and_runs_are_listed() {
+    let dir = temp_dir("running");
+    let store = Store::open(&dir).expect("open");
+    fill(&store); // 1.1 done, 2.1 failed, a run of problem 1.
+    store.insert_task(&input(3, 1), 30).expect("3.1");
+    store.insert_task(&input(3, 2), 40).expect("3.2");
+    let co2 = NodeOutput::CarbonFootprint(CO2FootprintImpl {
+        carbon_footprint: 4.0,
+        task_id: TaskIdImpl::new(3, 2),
+        ..Default::default()
+    });
+    let model = NodeOutput::MlModel(MLModelImpl {
+        task_id: TaskIdImpl::new(3, 2),
+        ..Default::default()
+    });
+    assert!(store.put_output(&co2, 41).expect("co2"));
+    assert!(store.put_output(&model, 42).expect("model"));
+    drop(store);
+    let store = Store::open(&dir).expect("reopen");
+    let running = store.running_tasks().expect("running");
+    assert_eq!(
+        running,
+        vec![
+            RunningTask {
+                task_id: TaskIdImpl::new(3, 1),
+                created_ms: 30,
+                outputs: vec![],
+            },
+            RunningTask {
+                task_id: TaskIdImpl::new(3, 2),
+                created_ms: 40,
+                outputs: vec![
+                    (NodeId::CarbonFootprint, Some(4.0)),
+                    (NodeId::MlModel, None)
+                ],
+            },
+        ]
+    );
+    assert_eq!(
+        store.created_ms(TaskIdImpl::new(3, 2)).expect("created"),
+        Some(40)
+    );
+    assert_eq!(store.created_ms(TaskIdImpl::new(9, 1)).expect("none"), None);
+    assert_eq!(
+        store.runs().expect("runs"),
+        vec![(1, r#"{"x":1}"#.to_owned())]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
