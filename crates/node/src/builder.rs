@@ -12,7 +12,7 @@ use sustainml_types::{NodeId, Status, TaskData};
 use tokio::sync::mpsc;
 
 use crate::config_service::{spawn_config_service, ConfigFn};
-use crate::event_loop::{spawn_control_reader, Loop};
+use crate::event_loop::{spawn_control_reader, Loop, Output};
 use crate::inputs::InputSet;
 use crate::kind::NodeKind;
 use crate::options::{NodeError, NodeOptions};
@@ -279,7 +279,7 @@ impl<I: InputSet, O: TaskData + Default> Node<I, O> {
             self.def.inputs.clone(),
             self.def.options.clone(),
             self.callback,
-            output,
+            Output::Dds(output),
             status,
         );
         state.ready().await;

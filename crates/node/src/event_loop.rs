@@ -1,6 +1,39 @@
 //! The event loop of a running node: joins inputs by task id, runs callbacks up to
 //! the concurrency limit, publishes their outputs and statuses, evicts incomplete
 //! tasks and applies NodeControl commands.
+//!
+//! What each command does (one status sample per task it takes away, TASK_ERROR with
+//! the reason; the node-wide sample follows every command):
+//!
+//! - STOP_NODE: no task starts until START_NODE; inputs are still joined, running
+//!   callbacks finish and are reported. The node reports NODE_INACTIVE, with
+//!   "stopped by STOP_NODE from <source_node>" first in its `error_description`,
+//!   in every sample until START_NODE brings it back to IDLE (or RUNNING).
+//! - RESET_NODE: drops every task the node holds: half-joined ("task dropped by
+//!   RESET_NODE from <source> while waiting for inputs"), complete but not started
+//!   ("… before it ran"), and running (cancelled; "task dropped by RESET_NODE from
+//!   <source>" once the callback returns, its output discarded). It clears the ERROR
+//!   state; it does not start a stopped node. Inputs of a dropped task sent again
+//!   join again.
+//! - TERMINATE_NODE: the node exits (TERMINATING).
+//! - STOP_TASK / PREEMPT_TASK: a running callback is cancelled (cooperatively) and
+//!   reported when it returns, "task stopped" / "task preempted", its output
+//!   discarded; a queued task is dropped ("task stopped before it ran"), a half-joined
+//!   one loses its inputs ("task stopped while waiting for inputs"; its inputs sent
+//!   again join again).
+//! - TERMINATE_TASK: ends the task for good: reported at once, "task terminated by
+//!   TERMINATE_TASK from <source>", without waiting for a running callback (it is
+//!   cancelled, keeps its concurrency slot until it returns, and its result is
+//!   discarded); the task id is remembered like a completed task, so no later or
+//!   duplicate input of it starts it again.
+//! - RESET_TASK: forgets the task so that its inputs, sent again, run it again. What
+//!   the node held of it is dropped and reported ("task reset by RESET_TASK from
+//!   <source>", with "before it ran" / "while waiting for inputs"); a running
+//!   callback is cancelled, reported when it returns and forgotten then. A task that
+//!   already ended is forgotten silently.
+//!
+//! A task taken away by a command is not the node's failure: the node does not turn
+//! ERROR for it.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -39,33 +72,95 @@ pub(crate) fn spawn_control_reader(
     }))
 }
 
+/// Why a command took a running task away.
+struct Stopped {
+    /// The task's TASK_ERROR description.
+    reason: String,
+    /// Already reported (TERMINATE_TASK): say nothing when the callback returns.
+    reported: bool,
+    /// Forget the task once the callback returns (RESET_TASK).
+    forget: bool,
+}
+
 struct Running {
     cancel: CancellationToken,
-    stopped_by: Option<&'static str>,
+    stopped: Option<Stopped>,
 }
 
 type Completion<O> = (TaskIdImpl, String, TaskResult<O>);
+
+/// Where outputs go.
+// The test-only variant is the small one; production has only `Dds`.
+#[cfg_attr(test, allow(clippy::large_enum_variant))]
+pub(crate) enum Output<O: TaskData> {
+    Dds(Publisher<O>),
+    /// In-process tests of the event loop.
+    #[cfg(test)]
+    Memory(mpsc::UnboundedSender<O>),
+}
+
+impl<O: TaskData> Output<O> {
+    async fn write(&self, value: O) -> Result<(), sustainml_dds::Error> {
+        match self {
+            Output::Dds(p) => p.write(value).await,
+            #[cfg(test)]
+            Output::Memory(tx) => {
+                let _ = tx.send(value);
+                Ok(())
+            }
+        }
+    }
+
+    async fn flush(&self, timeout: Duration) {
+        match self {
+            Output::Dds(p) => {
+                let _ = p.wait_for_acknowledgments(timeout).await;
+            }
+            #[cfg(test)]
+            Output::Memory(_) => {}
+        }
+    }
+}
 
 pub(crate) struct Loop<I, O: TaskData> {
     name: Arc<str>,
     inputs: Vec<TopicInfo>,
     options: NodeOptions,
     callback: Callback<I, O>,
-    output: Publisher<O>,
+    output: Output<O>,
     status: StatusReporter,
     joiner: Joiner,
     ready: VecDeque<(TaskIdImpl, I)>,
     running: HashMap<TaskIdImpl, Running>,
-    accepting: bool,
+    /// Who stopped the node (STOP_NODE), until START_NODE.
+    stopped_by: Option<String>,
     last_failed: bool,
 }
 
-enum Next<O> {
+/// One thing for the loop to handle.
+pub(crate) enum Next<O> {
     Arrival(Arrival),
     Control(NodeControlImpl),
     Done(Completion<O>),
-    Tick,
+    /// Time to evict the tasks incomplete since before `input_timeout` ago.
+    Tick(Instant),
     Stop,
+}
+
+/// Where a task was when a command took it away.
+#[derive(Clone, Copy)]
+enum Held {
+    Queued,
+    Joining,
+}
+
+impl Held {
+    fn suffix(self) -> &'static str {
+        match self {
+            Held::Queued => " before it ran",
+            Held::Joining => " while waiting for inputs",
+        }
+    }
 }
 
 impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
@@ -74,7 +169,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         inputs: Vec<TopicInfo>,
         options: NodeOptions,
         callback: Callback<I, O>,
-        output: Publisher<O>,
+        output: Output<O>,
         status: StatusReporter,
     ) -> Self {
         let joiner = Joiner::new(I::LEN, options.input_timeout, options.max_pending);
@@ -88,7 +183,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
             joiner,
             ready: VecDeque::new(),
             running: HashMap::new(),
-            accepting: true,
+            stopped_by: None,
             last_failed: false,
         }
     }
@@ -105,7 +200,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
             task.cancel.cancel();
         }
         let flush = Duration::from_secs(2);
-        let _ = self.output.wait_for_acknowledgments(flush).await;
+        self.output.flush(flush).await;
         self.status.flush(flush).await;
     }
 
@@ -125,25 +220,37 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
                 Some(a) = arrivals.recv() => Next::Arrival(a),
                 Some(c) = control.recv() => Next::Control(c),
                 Some(d) = done.recv() => Next::Done(d),
-                _ = tick.tick() => Next::Tick,
+                _ = tick.tick() => Next::Tick(Instant::now()),
                 () = &mut stop => Next::Stop,
             };
-            match next {
-                Next::Arrival(a) => self.arrive(a).await,
-                Next::Control(c) => {
-                    if self.control(c).await {
-                        return Ok(());
-                    }
-                }
-                Next::Done((task, message, result)) => self.finish(task, message, result).await,
-                Next::Tick => {
-                    let evicted = self.joiner.evict_expired(Instant::now());
-                    self.report_evicted(evicted).await;
-                }
-                Next::Stop => return Ok(()),
+            if !self.handle(next, &done_tx).await {
+                return Ok(());
             }
-            self.dispatch(&done_tx).await;
         }
+    }
+
+    /// Handles one event, then starts what may start; false when the node must end.
+    pub(crate) async fn handle(
+        &mut self,
+        next: Next<O>,
+        done: &mpsc::UnboundedSender<Completion<O>>,
+    ) -> bool {
+        match next {
+            Next::Arrival(a) => self.arrive(a).await,
+            Next::Control(c) => {
+                if self.control(c).await {
+                    return false;
+                }
+            }
+            Next::Done((task, message, result)) => self.finish(task, message, result).await,
+            Next::Tick(now) => {
+                let evicted = self.joiner.evict_expired(now);
+                self.report_evicted(evicted).await;
+            }
+            Next::Stop => return false,
+        }
+        self.dispatch(done).await;
+        true
     }
 
     async fn arrive(&mut self, a: Arrival) {
@@ -189,8 +296,12 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         self.status.node(state).await;
     }
 
+    /// The node's state: INACTIVE while stopped, else RUNNING while a callback runs,
+    /// else ERROR if the last task failed, else IDLE.
     fn node_state(&self) -> Status {
-        if !self.running.is_empty() {
+        if self.stopped_by.is_some() {
+            Status::Inactive
+        } else if !self.running.is_empty() {
             Status::Running
         } else if self.last_failed {
             Status::Error
@@ -200,7 +311,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
     }
 
     async fn dispatch(&mut self, done: &mpsc::UnboundedSender<Completion<O>>) {
-        while self.accepting && self.running.len() < self.options.concurrency {
+        while self.stopped_by.is_none() && self.running.len() < self.options.concurrency {
             let Some((task, inputs)) = self.ready.pop_front() else {
                 break;
             };
@@ -209,7 +320,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
                 task,
                 Running {
                     cancel: cancel.clone(),
-                    stopped_by: None,
+                    stopped: None,
                 },
             );
             if self.status.state() != Status::Running {
@@ -240,96 +351,176 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         let Some(running) = self.running.remove(&task) else {
             return;
         };
-        let result = match running.stopped_by {
-            Some(why) => Err(TaskError(format!("task {why}"))),
-            None => result,
+        let report = match running.stopped {
+            Some(stopped) => {
+                if stopped.forget {
+                    self.joiner.forget(task);
+                }
+                (!stopped.reported).then_some((TaskStatus::Error, stopped.reason))
+            }
+            None => Some(self.publish(task, message, result).await),
         };
+        let state = self.node_state();
+        self.status.set_state(state);
+        if let Some((status, text)) = report {
+            self.status.task(task, status, &text).await;
+        }
+        self.status.node(state).await;
+    }
+
+    /// Publishes a finished task's output; the task's status and its text.
+    async fn publish(
+        &mut self,
+        task: TaskIdImpl,
+        message: String,
+        result: TaskResult<O>,
+    ) -> (TaskStatus, String) {
+        self.last_failed = true;
         match result {
             Ok(mut out) => {
                 out.set_task_id(task);
                 match self.output.write(out).await {
                     Ok(()) => {
                         self.last_failed = false;
-                        self.status
-                            .task(task, TaskStatus::Succeeded, &message)
-                            .await;
+                        (TaskStatus::Succeeded, message)
                     }
                     Err(e) => {
-                        self.last_failed = true;
                         let text = format!("cannot publish the output: {e}");
                         tracing::error!(%task, "{text}");
-                        self.status.task(task, TaskStatus::Error, &text).await;
+                        (TaskStatus::Error, text)
                     }
                 }
             }
             Err(e) => {
-                self.last_failed = true;
                 tracing::warn!(%task, "task failed: {e}");
-                self.status.task(task, TaskStatus::Error, &e.0).await;
+                (TaskStatus::Error, e.0)
             }
         }
-        let state = self.node_state();
-        self.status.node(state).await;
     }
 
     /// Applies a command; true if the node must terminate.
     async fn control(&mut self, c: NodeControlImpl) -> bool {
         tracing::info!(from = c.source_node, cmd_node = %c.cmd_node, cmd_task = %c.cmd_task, task = %c.task_id, "control command");
+        let source = if c.source_node.is_empty() {
+            "an unnamed node"
+        } else {
+            c.source_node.as_str()
+        };
+        // Task statuses to publish once the node's new state is known.
+        let mut reports: Vec<(TaskIdImpl, String)> = Vec::new();
         match c.cmd_node {
             CmdNode::NoCmd => {}
-            CmdNode::Start => self.accepting = true,
-            CmdNode::Stop => self.accepting = false,
-            CmdNode::Reset => {
-                let pending = self.joiner.clear();
-                let ready = self.ready.len();
-                self.ready.clear();
-                tracing::info!(pending, ready, "reset: dropped pending tasks");
+            CmdNode::Start => {
+                self.stopped_by = None;
+                self.status.set_note(None);
             }
+            CmdNode::Stop => {
+                self.stopped_by = Some(source.to_owned());
+                self.status
+                    .set_note(Some(format!("stopped by {} from {source}", c.cmd_node)));
+            }
+            CmdNode::Reset => self.reset_node(source, &mut reports),
             CmdNode::Terminate => return true,
         }
-        let task = c.task_id;
         match c.cmd_task {
             CmdTask::NoCmd => {}
-            CmdTask::Stop | CmdTask::Preempt | CmdTask::Terminate => {
-                let why = match c.cmd_task {
-                    CmdTask::Preempt => "preempted",
-                    _ => "stopped",
-                };
-                if let Some(r) = self.running.get_mut(&task) {
-                    r.stopped_by = Some(why);
-                    r.cancel.cancel();
-                } else if let Some(pos) = self.ready.iter().position(|(t, _)| *t == task) {
-                    self.ready.remove(pos);
-                    self.status
-                        .task(
-                            task,
-                            TaskStatus::Error,
-                            &format!("task {why} before it ran"),
-                        )
-                        .await;
-                } else if self.joiner.remove_pending(task) {
-                    self.status
-                        .task(
-                            task,
-                            TaskStatus::Error,
-                            &format!("task {why} while waiting for inputs"),
-                        )
-                        .await;
-                } else {
-                    tracing::info!(%task, "nothing to stop: the task is not pending or running here");
-                }
-            }
-            CmdTask::Reset => {
-                self.ready.retain(|(t, _)| *t != task);
-                self.joiner.forget(task);
-            }
+            cmd => self.task_command(cmd, c.task_id, source, &mut reports),
         }
-        let state = if self.accepting {
-            self.node_state()
-        } else {
-            Status::Idle
-        };
+        let state = self.node_state();
+        self.status.set_state(state);
+        for (task, text) in reports {
+            tracing::info!(%task, "{text}");
+            self.status.task(task, TaskStatus::Error, &text).await;
+        }
         self.status.node(state).await;
         false
     }
+
+    /// RESET_NODE: drops every task held, cancels the running ones.
+    fn reset_node(&mut self, source: &str, reports: &mut Vec<(TaskIdImpl, String)>) {
+        let reason = format!("task dropped by {} from {source}", CmdNode::Reset);
+        let queued: Vec<TaskIdImpl> = self.ready.drain(..).map(|(t, _)| t).collect();
+        let joining = self.joiner.clear();
+        tracing::info!(
+            running = self.running.len(),
+            queued = queued.len(),
+            joining = joining.len(),
+            "reset: dropping every task"
+        );
+        for r in self.running.values_mut() {
+            if r.stopped.is_none() {
+                r.stopped = Some(Stopped {
+                    reason: reason.clone(),
+                    reported: false,
+                    forget: false,
+                });
+            }
+            r.cancel.cancel();
+        }
+        for t in queued {
+            reports.push((t, format!("{reason}{}", Held::Queued.suffix())));
+        }
+        for t in joining {
+            reports.push((t, format!("{reason}{}", Held::Joining.suffix())));
+        }
+        self.last_failed = false;
+    }
+
+    /// STOP_TASK, PREEMPT_TASK, TERMINATE_TASK, RESET_TASK on one task.
+    fn task_command(
+        &mut self,
+        cmd: CmdTask,
+        task: TaskIdImpl,
+        source: &str,
+        reports: &mut Vec<(TaskIdImpl, String)>,
+    ) {
+        let reason = match cmd {
+            CmdTask::Stop => "task stopped".to_owned(),
+            CmdTask::Preempt => "task preempted".to_owned(),
+            CmdTask::Terminate => format!("task terminated by {cmd} from {source}"),
+            CmdTask::Reset => format!("task reset by {cmd} from {source}"),
+            CmdTask::NoCmd => return,
+        };
+        if let Some(r) = self.running.get_mut(&task) {
+            r.cancel.cancel();
+            let stopped = r.stopped.get_or_insert(Stopped {
+                reason: reason.clone(),
+                reported: false,
+                forget: false,
+            });
+            match cmd {
+                CmdTask::Terminate if !stopped.reported => {
+                    stopped.reason.clone_from(&reason);
+                    stopped.reported = true;
+                    stopped.forget = false;
+                    reports.push((task, reason));
+                }
+                CmdTask::Reset => stopped.forget = true,
+                _ => {}
+            }
+            return;
+        }
+        let held = if let Some(pos) = self.ready.iter().position(|(t, _)| *t == task) {
+            self.ready.remove(pos);
+            Some(Held::Queued)
+        } else if self.joiner.remove_pending(task) {
+            Some(Held::Joining)
+        } else {
+            None
+        };
+        match cmd {
+            CmdTask::Terminate => self.joiner.remember(task),
+            CmdTask::Reset => {
+                self.joiner.forget(task);
+            }
+            _ => {}
+        }
+        match held {
+            Some(held) => reports.push((task, format!("{reason}{}", held.suffix()))),
+            None => tracing::info!(%task, %cmd, "the task is not pending or running here"),
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

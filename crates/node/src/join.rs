@@ -118,6 +118,12 @@ impl Joiner {
         Joined::Complete(partial.slots.into_iter().flatten().collect())
     }
 
+    /// Remembers a task as ended, so that no later input of it opens it again
+    /// (TERMINATE_TASK), within the same window as completed tasks.
+    pub fn remember(&mut self, task_id: TaskIdImpl) {
+        self.remember_done(task_id);
+    }
+
     fn remember_done(&mut self, task_id: TaskIdImpl) {
         if self.done.insert(task_id) {
             self.done_order.push_back(task_id);
@@ -140,12 +146,17 @@ impl Joiner {
         was_done | self.remove_pending(task_id)
     }
 
-    /// Drops every pending task (RESET_NODE); returns how many.
-    pub fn clear(&mut self) -> usize {
-        let n = self.pending.len();
-        self.pending.clear();
+    /// Drops every pending task (RESET_NODE); returns their ids, oldest first. They
+    /// are not remembered: their inputs, sent again, join again.
+    pub fn clear(&mut self) -> Vec<TaskIdImpl> {
+        let mut held: Vec<(Instant, TaskIdImpl)> = self
+            .pending
+            .drain()
+            .map(|(task_id, p)| (p.since, task_id))
+            .collect();
+        held.sort_by_key(|(since, _)| *since);
         self.order.clear();
-        n
+        held.into_iter().map(|(_, task_id)| task_id).collect()
     }
 
     fn evict_oldest(&mut self, reason: &'static str) -> Option<Evicted> {
@@ -262,6 +273,20 @@ mod tests {
             put(&mut j, 1, 0, start + Duration::from_secs(7)),
             Joined::Duplicate
         ));
+    }
+
+    /// RESET_NODE learns which tasks it dropped, oldest first, and they may join again.
+    #[test]
+    fn clear_returns_the_dropped_tasks_and_forgets_them() {
+        let mut j = Joiner::new(2, Duration::from_secs(10), 100);
+        let start = Instant::now();
+        put(&mut j, 3, 0, start);
+        put(&mut j, 1, 1, start + Duration::from_millis(1));
+        put(&mut j, 2, 0, start + Duration::from_millis(2));
+        assert_eq!(j.clear(), vec![t(3), t(1), t(2)]);
+        assert_eq!(j.pending(), 0);
+        assert!(j.clear().is_empty());
+        assert!(matches!(put(&mut j, 1, 1, start), Joined::Pending));
     }
 
     #[test]

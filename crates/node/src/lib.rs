@@ -25,18 +25,36 @@
 //!   any order, with many tasks in flight and up to `concurrency` callbacks at once.
 //!   Incomplete tasks are evicted after `input_timeout` and reported with the names of
 //!   the missing inputs; duplicates are ignored; memory is bounded (`max_pending`).
-//! - **Status.** The node publishes INITIALIZING → IDLE → RUNNING → IDLE/ERROR on
-//!   `/sustainml/status` and one status instance per task (RUNNING, then SUCCEEDED or
-//!   ERROR with the message). A callback that fails, panics or overruns `task_timeout`
-//!   gives TASK_ERROR, and **its output is not published**: downstream nodes and the
-//!   orchestrator learn of the failure from the task's status (the orchestrator marks
-//!   the task failed; downstream nodes evict it and report the missing input).
-//! - **Control** (`/sustainml/control`, `target_node` = this node or empty):
-//!   STOP_NODE/START_NODE stop and resume taking tasks (inputs are still joined),
-//!   RESET_NODE drops pending tasks, TERMINATE_NODE exits cleanly;
-//!   STOP_TASK/PREEMPT_TASK cancel a task (cooperatively, through
-//!   [`TaskContext::is_cancelled`]; its output is discarded), RESET_TASK forgets its
-//!   inputs so it can run again.
+//! - **Status.** The node publishes its state on `/sustainml/status` (task_id {0,0}):
+//!   INITIALIZING → IDLE → RUNNING → IDLE/ERROR, NODE_INACTIVE while stopped, and
+//!   TERMINATING. That sample has a writer of its own keeping only the current state,
+//!   so a reader that joins at any time, after any number of tasks, learns it. Each
+//!   task has its own status instance (RUNNING, then SUCCEEDED or ERROR with the
+//!   message) on a second writer. A callback that fails, panics or overruns
+//!   `task_timeout` gives TASK_ERROR, and **its output is not published**: downstream
+//!   nodes and the orchestrator learn of the failure from the task's status (the
+//!   orchestrator marks the task failed; downstream nodes evict it and report the
+//!   missing input).
+//! - **Control** (`/sustainml/control`, `target_node` = this node or empty). Every
+//!   task a command takes away gets one TASK_ERROR status naming why:
+//!   - STOP_NODE: no task starts until START_NODE (inputs are still joined; running
+//!     callbacks finish). The node reports NODE_INACTIVE, its `error_description`
+//!     beginning "stopped by STOP_NODE from <source_node>", in every status until
+//!     START_NODE brings it back to IDLE.
+//!   - RESET_NODE: drops every task held: half-joined, queued, and running (cancelled,
+//!     reported when the callback returns), each reported as "task dropped by
+//!     RESET_NODE from <source_node>…"; clears the ERROR state.
+//!   - TERMINATE_NODE: exits cleanly.
+//!   - STOP_TASK / PREEMPT_TASK: cancel a task (cooperatively, through
+//!     [`TaskContext::is_cancelled`]; its output is discarded), reported "task stopped"
+//!     / "task preempted" once the callback returns; a half-joined task loses its
+//!     inputs (they join again if sent again).
+//!   - TERMINATE_TASK: ends a task for good, reported at once without waiting for its
+//!     callback; no later input of it starts it again.
+//!   - RESET_TASK: forgets a task so that its inputs, sent again, run it again (what
+//!     the node held of it is dropped and reported).
+//!
+//!   A task taken away by a command does not turn the node ERROR.
 //! - **Configuration service.** Requests for this node's id are answered with the
 //!   configuration callback's JSON (success=true) or an error (success=false,
 //!   INTERNAL_ERROR, `{"error": …}`), on its own threads.

@@ -82,7 +82,7 @@ impl NodeOptions {
     }
 
     /// Whether Ctrl-C / SIGTERM stop the node (default true; embedders may handle
-    /// signals themselves and use [`Node::run_until`]).
+    /// signals themselves and use [`Node::run_until`](crate::Node::run_until)).
     pub fn handle_signals(mut self, yes: bool) -> Self {
         self.handle_signals = yes;
         self
