@@ -62,6 +62,7 @@ mod output;
 mod registry;
 mod reload;
 pub mod store;
+mod tasks;
 
 pub use error::{Error, Result, StoreError};
 pub use model::{
