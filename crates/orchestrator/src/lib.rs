@@ -44,6 +44,15 @@
 //!   optimisation reports. It runs on its own thread, so async callers never block a
 //!   worker, and it is held with an exclusive lock (one orchestrator per directory).
 //!   Problem ids continue after the highest stored.
+//! - **Restart**: [`Orchestrator::start`] takes up every task the store still marks
+//!   running. It keeps the deadline it had (its stored start plus the configured
+//!   deadline) and fails at once, saying so, if that passed while the orchestrator
+//!   was down; otherwise outputs, statuses (the nodes replay theirs to the new
+//!   orchestrator) and cancel work on it as before, and its user input and baselines
+//!   are published again for nodes that start later. An optimisation run left
+//!   unstopped goes on from its problem's last iteration, with its time budget
+//!   counted from its first iteration, or stops with a reason. The log says how many
+//!   tasks were reloaded and how many failed as expired.
 //! - **For a REST layer**: every method is async or a cheap in-memory snapshot; queries
 //!   answer at once with what is there (absent outputs are absent, never awaited);
 //!   [`Orchestrator::subscribe`] gives a broadcast stream of [`Event`]s (serde,
