@@ -2,12 +2,16 @@
 //! failing or panicking callback gives TASK_ERROR with its message and no output while
 //! the node serves other tasks; a callback that never returns times out and the node
 //! stays responsive; incomplete tasks are evicted naming the missing inputs; malformed
-//! samples are counted in the node's status; control commands stop, resume, preempt
-//! and terminate; Ctrl-C exits cleanly after TERMINATING.
+//! samples are counted in the node's status; control commands stop, resume, preempt,
+//! reset and terminate, and the node's status says so (a stopped node is
+//! NODE_INACTIVE, not IDLE; RESET reports each task it drops); Ctrl-C exits cleanly
+//! after TERMINATING; a reader that joins after hundreds of tasks still learns the
+//! node's state.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use sustainml_dds::{Participant, Subscriber};
 use sustainml_tests::{assert_isolated, decode_lines, sample_line, temp_file, Peer};
 use sustainml_types::topics::{self, TopicInfo};
 use sustainml_types::*;
@@ -75,6 +79,110 @@ fn last_node_status(statuses: &[NodeStatusImpl]) -> &NodeStatusImpl {
         .rev()
         .find(|s| s.task_id == TaskIdImpl::default())
         .expect("a node status")
+}
+
+/// A reader of `/sustainml/status` in this process, waited on by condition.
+struct StatusWatch {
+    runtime: tokio::runtime::Runtime,
+    subscriber: Subscriber<NodeStatusImpl>,
+    _participant: Participant,
+    /// Everything received so far, in arrival order.
+    seen: Vec<NodeStatusImpl>,
+}
+
+impl StatusWatch {
+    fn new(domain: u16) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (participant, subscriber) = runtime.block_on(async {
+            let participant = Participant::builder()
+                .name("STATUS_WATCH")
+                .domain(domain)
+                .build()
+                .expect("participant");
+            let subscriber = participant
+                .subscriber::<NodeStatusImpl>(topics::STATUS)
+                .expect("status reader");
+            (participant, subscriber)
+        });
+        Self {
+            runtime,
+            subscriber,
+            _participant: participant,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until a status satisfying `want` has arrived (it may have already) and
+    /// returns its index in `seen`; fails the test after `timeout`.
+    fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        want: impl Fn(&NodeStatusImpl) -> bool,
+    ) -> usize {
+        self.wait_after(0, what, timeout, want)
+    }
+
+    /// [`wait_for`](Self::wait_for), among the statuses from index `from` on.
+    fn wait_after(
+        &mut self,
+        from: usize,
+        what: &str,
+        timeout: Duration,
+        want: impl Fn(&NodeStatusImpl) -> bool,
+    ) -> usize {
+        if let Some(i) = self.seen.iter().skip(from).position(&want) {
+            return from + i;
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let got = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.subscriber.recv()).await });
+            match got {
+                Ok(Ok(r)) => {
+                    self.seen.push(r.value);
+                    if want(self.seen.last().expect("just pushed")) {
+                        return self.seen.len() - 1;
+                    }
+                }
+                Ok(Err(e)) => panic!("status reader failed: {e}"),
+                Err(_) => panic!(
+                    "no status {what} within {timeout:?}; seen:\n{:#?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// The node-wide samples (task_id {0,0}) seen from index `from` to `to`.
+    fn node_wide(&self, from: usize, to: usize) -> Vec<&NodeStatusImpl> {
+        self.seen[from..=to]
+            .iter()
+            .filter(|s| s.task_id == TaskIdImpl::default())
+            .collect()
+    }
+
+    /// The samples about task {problem, 1}.
+    fn of_task(&self, problem: u32) -> Vec<&NodeStatusImpl> {
+        self.seen
+            .iter()
+            .filter(|s| s.task_id == TaskIdImpl::new(problem, 1))
+            .collect()
+    }
+}
+
+fn node_wide_is(s: &NodeStatusImpl, state: Status) -> bool {
+    s.task_id == TaskIdImpl::default() && s.node_status == state
+}
+
+fn task_is(s: &NodeStatusImpl, problem: u32, status: TaskStatus) -> bool {
+    s.task_id == TaskIdImpl::new(problem, 1) && s.task_status == status
 }
 
 fn task_error(statuses: &[NodeStatusImpl], problem: u32) -> Option<&NodeStatusImpl> {
@@ -331,22 +439,42 @@ fn terminate_node_and_ctrl_c_exit_cleanly_after_terminating() {
     }
 }
 
+/// RESET_NODE drops the tasks waiting to run and reports each one once, by name of the command and its sender.
 #[test]
 fn reset_node_drops_the_tasks_waiting_to_run() {
     assert_isolated();
     let d = 98;
     let _node = node(d, &["app_requirements"]);
+    let mut watch = StatusWatch::new(d);
+    watch.wait_for("IDLE", Duration::from_secs(30), |s| {
+        node_wide_is(s, Status::Idle)
+    });
     publish(
         d,
         "stop",
         &[control(CmdNode::Stop, CmdTask::NoCmd, (0, 0), 5)],
     );
+    watch.wait_for("INACTIVE", Duration::from_secs(30), |s| {
+        node_wide_is(s, Status::Inactive)
+    });
+    // `publish` returns once the node's reader acknowledged every input; the reset
+    // comes from a later writer.
     publish(d, "inputs", &user_inputs(1..=3));
     publish(
         d,
         "reset",
         &[control(CmdNode::Reset, CmdTask::NoCmd, (0, 0), 6)],
     );
+    for p in 1..=3 {
+        watch.wait_for(
+            "TASK_ERROR for a dropped task",
+            Duration::from_secs(30),
+            |s| task_is(s, p, TaskStatus::Error),
+        );
+    }
+    let after_reset = watch.wait_for("INACTIVE after the reset", Duration::from_secs(30), |s| {
+        node_wide_is(s, Status::Inactive) && s.error_description.contains("3 tasks failed")
+    });
     let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, 1, 20);
     publish(
         d,
@@ -361,4 +489,135 @@ fn reset_node_drops_the_tasks_waiting_to_run() {
             .map(|o| o.task_id.problem_id)
             .collect();
     assert_eq!(done, vec![4], "tasks 1..3 were dropped by RESET_NODE");
+    watch.wait_after(after_reset, "task 4 done", Duration::from_secs(30), |s| {
+        task_is(s, 4, TaskStatus::Succeeded)
+    });
+    for p in 1..=3 {
+        let said = watch.of_task(p);
+        assert_eq!(said.len(), 1, "one status for dropped task {p}: {said:#?}");
+        assert_eq!(
+            said[0].error_description,
+            "task dropped by RESET_NODE from TEST_6 before it ran"
+        );
+        assert_eq!(said[0].error_code, ErrorCode::InternalError);
+        assert_eq!(said[0].node_status, Status::Inactive, "still stopped");
+    }
+}
+
+/// RESET_NODE cancels a running task and reports it failed with the reason; the node is IDLE, not ERROR.
+#[test]
+fn reset_node_cancels_a_running_task_and_reports_it() {
+    assert_isolated();
+    let d = 101;
+    let _node = node(
+        d,
+        &["app_requirements", "--use-async", "--delay-ms", "600000"],
+    );
+    let mut watch = StatusWatch::new(d);
+    publish(d, "inputs", &user_inputs([1]));
+    watch.wait_for("task 1 RUNNING", Duration::from_secs(30), |s| {
+        task_is(s, 1, TaskStatus::Running)
+    });
+    publish(
+        d,
+        "reset",
+        &[control(CmdNode::Reset, CmdTask::NoCmd, (0, 0), 8)],
+    );
+    let failed = watch.wait_for("task 1 TASK_ERROR", Duration::from_secs(30), |s| {
+        task_is(s, 1, TaskStatus::Error)
+    });
+    assert_eq!(
+        watch.seen[failed].error_description,
+        "task dropped by RESET_NODE from TEST_8"
+    );
+    assert_eq!(watch.seen[failed].node_status, Status::Idle);
+    watch.wait_for("IDLE after the reset", Duration::from_secs(30), |s| {
+        node_wide_is(s, Status::Idle) && s.error_description == "1 tasks failed"
+    });
+    assert_eq!(watch.of_task(1).len(), 2, "RUNNING, then one TASK_ERROR");
+}
+
+/// A node stopped with STOP_NODE reports NODE_INACTIVE (never IDLE) in every status, also when a task ends, until START_NODE.
+#[test]
+fn a_stopped_node_reports_inactive_until_started() {
+    assert_isolated();
+    let d = 100;
+    let _node = node(
+        d,
+        &["app_requirements", "--use-async", "--delay-ms", "600000"],
+    );
+    let mut watch = StatusWatch::new(d);
+    publish(d, "inputs", &user_inputs([1]));
+    watch.wait_for("task 1 RUNNING", Duration::from_secs(30), |s| {
+        task_is(s, 1, TaskStatus::Running)
+    });
+    publish(
+        d,
+        "stop",
+        &[control(CmdNode::Stop, CmdTask::NoCmd, (0, 0), 11)],
+    );
+    let stopped = watch.wait_for("INACTIVE", Duration::from_secs(30), |s| {
+        node_wide_is(s, Status::Inactive)
+    });
+    assert_eq!(
+        watch.seen[stopped].error_description,
+        "stopped by STOP_NODE from TEST_11"
+    );
+    // A task that ends while the node is stopped keeps it INACTIVE.
+    publish(
+        d,
+        "stop-task",
+        &[control(CmdNode::NoCmd, CmdTask::Stop, (1, 1), 12)],
+    );
+    let ended = watch.wait_for("task 1 TASK_ERROR", Duration::from_secs(30), |s| {
+        task_is(s, 1, TaskStatus::Error)
+    });
+    assert_eq!(watch.seen[ended].error_description, "task stopped");
+    assert_eq!(watch.seen[ended].node_status, Status::Inactive);
+    publish(d, "while-stopped", &user_inputs([2]));
+    publish(
+        d,
+        "start",
+        &[control(CmdNode::Start, CmdTask::NoCmd, (0, 0), 13)],
+    );
+    let started = watch.wait_after(stopped, "IDLE after START", Duration::from_secs(30), |s| {
+        s.task_id == TaskIdImpl::default() && s.node_status != Status::Inactive
+    });
+    assert_eq!(watch.seen[started].node_status, Status::Idle);
+    assert_eq!(watch.seen[started].error_description, "1 tasks failed");
+    // The node-wide samples come from one writer, in order: all INACTIVE until START.
+    for s in watch.node_wide(stopped, started - 1) {
+        assert_eq!(s.node_status, Status::Inactive, "{s:?}");
+        assert!(
+            s.error_description
+                .starts_with("stopped by STOP_NODE from TEST_11"),
+            "{s:?}"
+        );
+    }
+    watch.wait_for("task 2 RUNNING after START", Duration::from_secs(30), |s| {
+        task_is(s, 2, TaskStatus::Running)
+    });
+}
+
+/// A reader that joins after a node ran 300 tasks (1 200 status samples) still learns the node's state.
+#[test]
+fn a_late_reader_learns_the_node_state_after_hundreds_of_tasks() {
+    assert_isolated();
+    let d = 102;
+    let _node = node(d, &["app_requirements"]);
+    let tasks = 300;
+    let out = collect(d, topics::APP_REQUIREMENTS_OUTPUT, tasks, 120);
+    publish(d, "many", &user_inputs(1..=tasks as u32));
+    let lines = out.finish(Duration::from_secs(180));
+    assert_eq!(
+        decode_lines::<AppRequirementsImpl>(&lines, topics::APP_REQUIREMENTS_OUTPUT).len(),
+        tasks
+    );
+    // Joins now: what it gets of the node's state is what the node's writers kept.
+    let mut late = StatusWatch::new(d);
+    let idle = late.wait_for("APP_REQUIREMENTS_NODE IDLE", Duration::from_secs(30), |s| {
+        s.node_name == "APP_REQUIREMENTS_NODE" && node_wide_is(s, Status::Idle)
+    });
+    assert_eq!(late.seen[idle].error_description, "");
+    assert_eq!(late.seen[idle].error_code, ErrorCode::NoError);
 }
