@@ -323,3 +323,86 @@ pub fn graph_round(
     }
     unreachable!("two attempts")
 }
+
+/// A free TCP port on loopback (for a REST API's `--bind`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Sends SIGKILL to process `pid` (one this test started).
+pub fn sigkill(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill -KILL");
+    assert!(status.success(), "kill -KILL {pid}");
+}
+
+/// `sustainml launch FILE --bin-dir BINS` on a domain, run in a scratch directory
+/// that gets its stdout and stderr; stopped with Ctrl-C (SIGINT), and waited for,
+/// when dropped, so its nodes stop with it.
+#[allow(missing_debug_implementations)]
+pub struct Launcher {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Launcher {
+    /// Starts the launcher of `file` with the node binaries of `bins`, in `dir`.
+    pub fn start(domain: u16, dir: &Path, file: &Path, bins: &Path) -> Self {
+        std::fs::create_dir_all(dir).expect("launcher dir");
+        let log = |name: &str| std::fs::File::create(dir.join(name)).expect("log file");
+        let child = Command::new(workspace_bin("sustainml"))
+            .arg("launch")
+            .arg(file)
+            .arg("--bin-dir")
+            .arg(bins)
+            .current_dir(dir)
+            .env("SUSTAINML_DOMAIN_ID", domain.to_string())
+            .stdin(Stdio::null())
+            .stdout(log("stdout"))
+            .stderr(log("stderr"))
+            .spawn()
+            .expect("start sustainml launch");
+        Self {
+            child,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// What the launcher wrote to stderr so far (its own lines and the nodes').
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+    }
+
+    /// The pids the launcher started node `name` with, in order (one per restart).
+    pub fn pids(&self, name: &str) -> Vec<u32> {
+        let prefix = format!("[{name}] started ");
+        self.stderr()
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .filter_map(|l| l.rsplit("(pid ").next())
+            .filter_map(|p| p.trim_end_matches(')').parse().ok())
+            .collect()
+    }
+}
+
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
