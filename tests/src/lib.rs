@@ -406,3 +406,13 @@ impl Drop for Launcher {
         let _ = self.child.wait();
     }
 }
+
+pub mod delivery;
+
+impl Peer {
+    /// The next stdout line, if one arrives within `timeout` (`Duration::ZERO`: only
+    /// a line already there).
+    pub fn next_line(&self, timeout: Duration) -> Option<String> {
+        self.lines.recv_timeout(timeout).ok()
+    }
+}
