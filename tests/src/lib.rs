@@ -244,15 +244,8 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 
 /// One round through a running graph: subscribes to `topics`, publishes `lines` (with
 /// the test peer at `peer`), and returns the subscriber's lines once every topic has
-/// `expect` distinct samples.
-///
-/// rustdds now and then loses samples between processes (README, "Known
-/// limitations"). When the first attempt falls short, the round recovers as a real
-/// publisher would: a fresh subscriber (the nodes' writers replay their history to
-/// it) and the same inputs published again (nodes ignore tasks they already did). The
-/// first attempt gives up after 15 s, before the tests' nodes evict incomplete tasks
-/// (20 s), so a task missing a lost input completes from the second publication. The
-/// shortfall is printed; a second shortfall fails the test with every node's log.
+/// `expect` distinct samples. A round that falls short fails the test with every
+/// node's log: nothing is published twice.
 pub fn graph_round(
     peer: &Path,
     domain: u16,
@@ -263,65 +256,47 @@ pub fn graph_round(
     nodes: &[Peer],
 ) -> Vec<String> {
     let file = temp_file(&format!("{tag}-{domain}.txt"), lines);
-    let mut first_failure = String::new();
-    for (attempt, timeout) in [(1, "15"), (2, "60")] {
-        let sub = Peer::spawn(
+    let sub = Peer::spawn(
+        "sub",
+        peer,
+        &[
             "sub",
-            peer,
-            &[
-                "sub",
-                "--topics",
-                &topics.join(","),
-                "--expect",
-                &expect.to_string(),
-                "--timeout",
-                timeout,
-            ],
-            domain,
-            &[],
-        );
-        sub.expect_line("READY", Duration::from_secs(20));
-        // Let the nodes' output writers and the subscriber discover each other.
-        std::thread::sleep(Duration::from_secs(1));
-        // The publisher stays up until the subscriber is done, as a real one (the
-        // orchestrator) does: rustdds drops the samples a reader has not taken yet
-        // when their writer leaves.
-        let publ = Peer::spawn(
+            "--topics",
+            &topics.join(","),
+            "--expect",
+            &expect.to_string(),
+            "--timeout",
+            "60",
+        ],
+        domain,
+        &[],
+    );
+    sub.expect_line("READY", Duration::from_secs(20));
+    // The publisher stays up until the subscriber is done, as a real one (the
+    // orchestrator) does.
+    let publ = Peer::spawn(
+        "pub",
+        peer,
+        &[
             "pub",
-            peer,
-            &[
-                "pub",
-                "--input",
-                file.to_str().expect("path"),
-                "--linger",
-                "3600",
-            ],
-            domain,
-            &[],
-        );
-        let (ok, received, stderr) = sub.outcome(Duration::from_secs(120));
-        drop(publ);
-        if ok {
-            if attempt > 1 {
-                eprintln!("{tag}: recovered on attempt {attempt} after: {first_failure}");
-            }
-            return received;
-        }
-        if attempt == 1 {
-            eprintln!(
-                "{tag}: attempt 1 fell short ({}); subscribing and publishing again",
-                stderr.trim()
-            );
-            first_failure = stderr;
-            continue;
-        }
+            "--input",
+            file.to_str().expect("path"),
+            "--linger",
+            "3600",
+        ],
+        domain,
+        &[],
+    );
+    let (ok, received, stderr) = sub.outcome(Duration::from_secs(120));
+    drop(publ);
+    if !ok {
         let logs: Vec<String> = nodes.iter().map(Peer::stderr_text).collect();
         panic!(
-            "{tag}: subscriber failed twice: {first_failure} / {stderr}\nnode logs:\n{}",
+            "{tag}: the subscriber did not get every sample: {stderr}\nnode logs:\n{}",
             logs.join("\n")
         );
     }
-    unreachable!("two attempts")
+    received
 }
 
 /// A free TCP port on loopback (for a REST API's `--bind`).

@@ -107,8 +107,6 @@ impl Graph {
             assert!(Instant::now() < deadline, "the graph never became ready");
             std::thread::sleep(Duration::from_millis(200));
         }
-        // rustdds can lose samples written before discovery settles (README).
-        std::thread::sleep(Duration::from_millis(1500));
     }
 }
 

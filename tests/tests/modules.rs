@@ -265,7 +265,6 @@ fn bad_problems_give_task_errors_naming_the_cause_and_the_nodes_go_on() {
         &[],
     );
     status.expect_line("READY", Duration::from_secs(20));
-    std::thread::sleep(Duration::from_secs(1));
     let good = problems()[0].clone();
     let bad = |modality: &str, extra: &str| UserInputImpl {
         modality: modality.into(),

@@ -159,8 +159,6 @@ fn edge_and_cloud(
         |_, b| b["status"] == "IDLE",
     );
     assert_eq!(status["status"], "IDLE", "HW_RESOURCES (on edge)");
-    // rustdds can lose samples written before discovery settles (README).
-    std::thread::sleep(Duration::from_millis(1500));
 
     let problem = std::fs::read_to_string(repo_root().join("scripts/sample-problem.json"))
         .expect("scripts/sample-problem.json");

@@ -74,13 +74,11 @@ fn options(dir: &Path, domain: u16) -> OrchestratorOptions {
     OrchestratorOptions::new(dir).domain(domain)
 }
 
-/// Waits for the six nodes and the orchestrator's writers to match, then lets rustdds
-/// finish discovery (it can lose samples written before that; see the README).
+/// Waits for the six nodes and the orchestrator's writers to match.
 async fn ready(orch: &Orchestrator, nodes: &[Peer]) {
     if let Err(e) = orch.wait_ready(WAIT).await {
         panic!("{e}\nnode logs:\n{}", logs(nodes));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
 /// Waits until the registry lists `names` alive, then lets discovery settle.
@@ -100,7 +98,6 @@ async fn seen(orch: &Orchestrator, names: &[NodeId]) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
 fn problem(modality: &str) -> UserInputImpl {

@@ -201,8 +201,6 @@ fn a_problem_posted_over_rest_runs_and_its_results_survive_a_restart() {
     expect_event(&events, "connected");
 
     api.poll("/ready", |code, _| code == 200);
-    // rustdds can lose samples written before discovery settles (README).
-    std::thread::sleep(Duration::from_millis(1500));
     let status = api.poll("/status", |_, b| {
         SIX.iter().all(|k| b["status"][k] == "IDLE")
     });

@@ -38,7 +38,10 @@ pub mod signal;
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
 pub use participant::{Participant, ParticipantBuilder, ParticipantEvent, RECEIVE_BUFFER};
-pub use pubsub::{ParticipantId, Publisher, RawPublisher, Received, Subscriber, WriterId};
+pub use pubsub::{
+    ParticipantId, Publisher, RawPublisher, Received, Subscriber, WriterId, LEAVE_ACK_WAIT,
+    QUEUE_DEPTH, TAKE_GRACE,
+};
 pub use relay::DiscoveryRelay;
 pub use rpc::{Replier, Request, Requester, Responder, RpcError};
 pub use sustainml_types as types;

@@ -17,6 +17,8 @@ use crate::adapter::{Incoming, Outgoing, RawAdapter, RawSample, WireAdapter};
 use crate::blob::{self, BlobStore};
 use crate::error::{Error, Result};
 use crate::participant::Participant;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// How often an idle subscriber looks for samples rustdds did not wake it up for.
 const REPOLL: Duration = Duration::from_millis(100);
@@ -128,6 +130,66 @@ pub struct Publisher<T: WireType> {
     topic: TopicInfo,
     matched: Mutex<i64>,
     blobs: Arc<BlobStore>,
+    last_write: LastWrite,
+}
+
+/// How long a writer stays after its last sample before it leaves (see
+/// [`LastWrite`]). Our subscribers take a sample within microseconds of its arrival
+/// (see [`QUEUE_DEPTH`]); the grace covers a reader process the scheduler keeps from
+/// running for a while.
+pub const TAKE_GRACE: Duration = Duration::from_millis(500);
+
+/// The longest a leaving writer waits for its readers' acknowledgments.
+pub const LEAVE_ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// When a writer last wrote, so that it does not leave right after.
+///
+/// When a writer leaves, rustdds readers forget its reliability marker and with it
+/// every sample of that writer the application has not taken yet
+/// (`TopicCache::forget_reliable_writer`). A publisher dropped soon after a write
+/// therefore first waits (at most [`LEAVE_ACK_WAIT`]) until its matched readers have
+/// acknowledged everything (so a reader still completing discovery is repaired first),
+/// then until [`TAKE_GRACE`] has passed since the write, so that the readers'
+/// applications have taken it. A writer idle for longer leaves at once.
+#[derive(Debug, Default)]
+struct LastWrite(Mutex<Option<Instant>>);
+
+impl LastWrite {
+    fn touch(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Blocks as described above; `wait_acks` waits for acknowledgments.
+    fn linger(&self, topic: &str, wait_acks: impl FnOnce(Duration) -> bool) {
+        let Some(at) = *self.0.lock().unwrap_or_else(|p| p.into_inner()) else {
+            return;
+        };
+        if at.elapsed() >= TAKE_GRACE {
+            return;
+        }
+        if !wait_acks(LEAVE_ACK_WAIT) {
+            tracing::warn!(
+                topic,
+                "leaving although a reader has not acknowledged every sample within {LEAVE_ACK_WAIT:?}"
+            );
+        }
+        if let Some(rest) = TAKE_GRACE.checked_sub(at.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+}
+
+impl<T: WireType> Drop for Publisher<T> {
+    fn drop(&mut self) {
+        let writer = &self.writer;
+        self.last_write.linger(self.topic.name, |wait| {
+            writer.wait_for_acknowledgments(wait).unwrap_or(false)
+        });
+    }
 }
 
 impl<T: WireType> fmt::Debug for Publisher<T> {
@@ -157,7 +219,15 @@ impl<T: WireType> Publisher<T> {
             topic,
             matched: Mutex::new(0),
             blobs: Arc::clone(participant.blobs()),
+            last_write: LastWrite::default(),
         })
+    }
+
+    /// Declares every sample written so far taken by the readers that matter (a
+    /// request whose reply arrived), so that dropping the publisher does not linger
+    /// for them (see [`TAKE_GRACE`]).
+    pub fn settled(&self) {
+        self.last_write.clear();
     }
 
     /// The topic.
@@ -177,13 +247,16 @@ impl<T: WireType> Publisher<T> {
                     reason,
                 })?;
         }
-        self.writer
+        let written = self
+            .writer
             .async_write(Outgoing(value), None)
             .await
             .map_err(|e| Error::Write {
                 topic: self.topic.name.to_owned(),
                 reason: e.to_string(),
-            })
+            });
+        self.last_write.touch();
+        written
     }
 
     /// Disposes the instance with this key (the reference never does; we use it for
@@ -244,14 +317,117 @@ impl<T: WireType> Publisher<T> {
     }
 }
 
+/// Samples a subscriber takes out of rustdds ahead of its application.
+///
+/// rustdds acknowledges a sample as soon as it is received, then keeps it only while
+/// its caches have room (500 samples per topic, [`crate::qos::SLOT_DEPTH`] per reader
+/// slot) and only while its writer is matched: an application that takes late loses
+/// samples without anyone knowing. Every subscriber therefore runs a pump, a task that
+/// takes each sample the moment rustdds has it and queues it here, so rustdds's caches
+/// stay empty whatever the application's pace and whenever the writer leaves. A
+/// reader more than this many samples behind makes the pump wait, and only then do
+/// rustdds's own limits apply again.
+pub const QUEUE_DEPTH: usize = 65_536;
+
+type RtpsStream<T> = DataReaderStream<Incoming<T>, WireAdapter<T>>;
+type RtpsSample<T> = Sample<Incoming<T>, crate::adapter::ReaderSlot>;
+
+/// A sample the pump took, with where it came from.
+struct Taken<T> {
+    sample: RtpsSample<T>,
+    writer: WriterId,
+    source_timestamp: Option<SystemTime>,
+}
+
 /// A typed reader on one topic.
 pub struct Subscriber<T: WireType> {
-    stream: DataReaderStream<Incoming<T>, WireAdapter<T>>,
+    queue: mpsc::Receiver<Taken<T>>,
+    pump: Pump<T>,
     events: DataReaderEventStream<Incoming<T>, WireAdapter<T>>,
     topic: TopicInfo,
     matched: i64,
     dropped: Arc<AtomicU64>,
     blobs: Arc<BlobStore>,
+}
+
+/// The pump of a subscriber: started at once inside a tokio runtime, else at the
+/// first `recv`.
+enum Pump<T: WireType> {
+    Waiting(Box<PumpParts<T>>),
+    Running(JoinHandle<()>),
+    Stopped,
+}
+
+struct PumpParts<T: WireType> {
+    stream: RtpsStream<T>,
+    tx: mpsc::Sender<Taken<T>>,
+    participant: Participant,
+}
+
+impl<T: WireType> Pump<T> {
+    fn start(&mut self, topic: &'static str, dropped: &Arc<AtomicU64>) {
+        if let Pump::Waiting(_) = self {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            if let Pump::Waiting(parts) = std::mem::replace(self, Pump::Stopped) {
+                let dropped = Arc::clone(dropped);
+                *self = Pump::Running(runtime.spawn(pump(*parts, topic, dropped)));
+            }
+        }
+    }
+}
+
+impl<T: WireType> Drop for Subscriber<T> {
+    fn drop(&mut self) {
+        if let Pump::Running(handle) = &self.pump {
+            handle.abort();
+        }
+    }
+}
+
+/// Takes every sample rustdds has for the reader, as soon as it has it. The task holds
+/// the participant, so that the rustdds reader goes before its participant.
+async fn pump<T: WireType>(parts: PumpParts<T>, topic: &'static str, dropped: Arc<AtomicU64>) {
+    let PumpParts {
+        mut stream,
+        tx,
+        participant,
+    } = parts;
+    loop {
+        // rustdds can miss a wake-up when the reliable marker of a writer moves after
+        // its last sample (the samples then sit in the cache until the next one
+        // arrives): poll again periodically instead of waiting only for it.
+        let item = tokio::select! {
+            r = tokio::time::timeout(REPOLL, stream.next()) => match r {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(_) => continue,
+            },
+            () = tx.closed() => break,
+        };
+        let sample = match item {
+            Ok(s) => s,
+            Err(e) => {
+                // rustdds refused the sample before we saw it (e.g. an unknown
+                // representation identifier): it does not tell us the writer.
+                dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(topic, error = %e, "dropped a sample rustdds could not read");
+                continue;
+            }
+        };
+        let info = sample.sample_info();
+        let taken = Taken {
+            writer: WriterId(info.writer_guid()),
+            source_timestamp: info.source_timestamp().map(to_system_time),
+            sample: sample.into_value(),
+        };
+        if tx.send(taken).await.is_err() {
+            break;
+        }
+    }
+    drop(stream);
+    drop(participant);
 }
 
 impl<T: WireType> fmt::Debug for Subscriber<T> {
@@ -279,14 +455,31 @@ impl<T: WireType> Subscriber<T> {
             })?;
         let stream = reader.async_sample_stream();
         let events = stream.async_event_stream();
-        Ok(Self {
+        let (tx, queue) = mpsc::channel(QUEUE_DEPTH);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let mut pump = Pump::Waiting(Box::new(PumpParts {
             stream,
+            tx,
+            participant: participant.clone(),
+        }));
+        pump.start(topic.name, &dropped);
+        Ok(Self {
+            queue,
+            pump,
             events,
             topic,
             matched: 0,
-            dropped: Arc::new(AtomicU64::new(0)),
+            dropped,
             blobs: Arc::clone(participant.blobs()),
         })
+    }
+
+    /// Stops the reader and waits until rustdds has deleted it.
+    pub async fn close(mut self) {
+        if let Pump::Running(handle) = std::mem::replace(&mut self.pump, Pump::Stopped) {
+            handle.abort();
+            let _ = handle.await;
+        }
     }
 
     /// The topic.
@@ -309,29 +502,13 @@ impl<T: WireType> Subscriber<T> {
     /// warning naming the topic and the writer; disposals are skipped.
     pub async fn recv(&mut self) -> Result<Received<T>> {
         loop {
-            // rustdds can miss a wake-up when the reliable marker of a writer moves
-            // after its last sample (the samples then sit in the cache until the next
-            // one arrives): poll again periodically instead of waiting only for it.
-            let item = loop {
-                match tokio::time::timeout(REPOLL, self.stream.next()).await {
-                    Ok(item) => break item.ok_or(Error::Closed)?,
-                    Err(_) => continue,
-                }
-            };
-            let sample = match item {
-                Ok(s) => s,
-                Err(e) => {
-                    // rustdds refused the sample before we saw it (e.g. an unknown
-                    // representation identifier): it does not tell us the writer.
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(topic = self.topic.name, error = %e, "dropped a sample rustdds could not read");
-                    continue;
-                }
-            };
-            let info = sample.sample_info();
-            let writer = WriterId(info.writer_guid());
-            let source_timestamp = info.source_timestamp().map(to_system_time);
-            match sample.into_value() {
+            self.pump.start(self.topic.name, &self.dropped);
+            let Taken {
+                sample,
+                writer,
+                source_timestamp,
+            } = self.queue.recv().await.ok_or(Error::Closed)?;
+            match sample {
                 Sample::Value(Incoming::Value(mut value)) => {
                     if let Some(model) = (&mut value as &mut dyn Any).downcast_mut::<MLModelImpl>()
                     {
@@ -403,6 +580,21 @@ impl<T: WireType> Subscriber<T> {
 pub struct RawPublisher {
     writer: RawWriter,
     topic: TopicInfo,
+    last_write: LastWrite,
+}
+
+impl Drop for RawPublisher {
+    fn drop(&mut self) {
+        let writer = &self.writer;
+        self.last_write.linger(self.topic.name, |wait| {
+            match writer {
+                RawWriter::Cdr(w) => w.wait_for_acknowledgments(wait),
+                RawWriter::Xcdr2(w) => w.wait_for_acknowledgments(wait),
+                RawWriter::PlCdr(w) => w.wait_for_acknowledgments(wait),
+            }
+            .unwrap_or(false)
+        });
+    }
 }
 
 enum RawWriter {
@@ -445,7 +637,11 @@ impl RawPublisher {
                 })
             }
         };
-        Ok(Self { writer, topic })
+        Ok(Self {
+            writer,
+            topic,
+            last_write: LastWrite::default(),
+        })
     }
 
     /// Writes `body` (the payload after the encapsulation header) as instance `instance`.
@@ -456,6 +652,7 @@ impl RawPublisher {
             RawWriter::Xcdr2(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
             RawWriter::PlCdr(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
         };
+        self.last_write.touch();
         result.map_err(|reason| Error::Write {
             topic: self.topic.name.to_owned(),
             reason,

@@ -149,10 +149,16 @@ impl Requester {
         let outcome = self
             .exchange(key, configuration.into(), rx, started, timeout)
             .await;
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&key);
+        let idle = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.remove(&key);
+            pending.is_empty()
+        };
+        if idle && outcome.is_ok() {
+            // Every request was answered, so its reader took it: dropping the requester
+            // need not linger for it (see `Publisher::settled`).
+            self.requests.settled();
+        }
         if let Err(e) = self.requests.dispose(&key) {
             tracing::debug!("could not dispose request {key:?}: {e}");
         }

@@ -50,8 +50,6 @@ async fn library(count: usize, warmup: usize) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("sustainml-bench-{}", std::process::id()));
     let orch = Orchestrator::start(OrchestratorOptions::new(&dir)).await?;
     orch.wait_ready(Duration::from_secs(60)).await?;
-    // Let the nodes' side of discovery finish (see README, known limitations).
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut rtts = Vec::with_capacity(count);
     for k in 0..count + warmup {
         let start = Instant::now();

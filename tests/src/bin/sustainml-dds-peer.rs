@@ -292,9 +292,6 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-/// Time given to the remote side of discovery after our writer sees a reader.
-const DISCOVERY_SETTLE: Duration = Duration::from_millis(1500);
-
 fn topic(name: &str) -> Result<TopicInfo> {
     topics::by_name(name).with_context(|| format!("unknown topic {name:?}"))
 }
@@ -308,9 +305,6 @@ async fn write_all<T: WireType>(
 ) -> Result<()> {
     let publisher = participant.publisher::<T>(topic)?;
     publisher.wait_for_readers(1, match_timeout).await?;
-    // Our side sees the reader before the reader's side has matched us; rustdds can
-    // lose samples written in that window (see the issue notes), so let it settle.
-    tokio::time::sleep(DISCOVERY_SETTLE).await;
     for p in payloads {
         publisher.write(codec::decode::<T>(p)?).await?;
     }
@@ -740,7 +734,6 @@ async fn through(participant: &Participant, output: &str, count: u32, warmup: u3
     let mut outputs = watch_output(participant, output).await?;
     let inputs = participant.publisher::<UserInputImpl>(topics::USER_INPUT)?;
     inputs.wait_for_readers(1, secs(30)).await?;
-    tokio::time::sleep(DISCOVERY_SETTLE).await;
     let mut rtts = Vec::new();
     for k in 1..=(warmup + count) {
         let task = TaskIdImpl::new(k, 1);
@@ -785,7 +778,6 @@ async fn rate(participant: &Participant, output: &str, count: u32) -> Result<()>
     ] {
         w?;
     }
-    tokio::time::sleep(DISCOVERY_SETTLE).await;
     let start = Instant::now();
     for k in 1..=count {
         let task = TaskIdImpl::new(k, 1);
