@@ -10,7 +10,7 @@
 //! that id's *user* port is then taken, silently listens on an ephemeral port instead.
 //! Beside other vendors starting at the same instant (a Fast DDS participant binding
 //! 7415 while ours binds 7414) that fallback was measured to leave a node whose samples
-//! reached no reader. [`claim`] therefore chooses the id itself: the lowest id whose two
+//! reached no reader. A participant therefore chooses its id itself: the lowest id whose two
 //! ports are both free, steering rustdds to it by holding the discovery ports of the
 //! lower ids that are half-free, and then checks in `/proc` that the process really owns
 //! both ports of the id rustdds took. Anything else is retried, and after
@@ -35,7 +35,7 @@ pub const SPDP_MULTICAST_OFFSET: u16 = 0;
 pub const USER_MULTICAST_OFFSET: u16 = 1;
 /// Participant ids a domain has (RTPS 2.5 §9.6.2.3 and rustdds: 0..120).
 pub const MAX_PARTICIPANTS: u16 = 120;
-/// How many times [`claim`] builds a participant before it gives up.
+/// How many times a participant is built before it gives up on owning its ports.
 pub const CLAIM_ATTEMPTS: usize = 8;
 
 fn port(domain: u16, offset: u32) -> Option<u16> {
