@@ -372,8 +372,9 @@ impl Orchestrator {
         }
     }
 
-    /// Waits until the six module nodes have reported alive and the orchestrator's
-    /// user-input and baseline writers have found their readers.
+    /// Waits until the six module nodes are alive and ready for tasks (not stopped,
+    /// starting or terminating) and the orchestrator's user-input and baseline writers
+    /// have found their readers.
     pub async fn wait_ready(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -381,7 +382,7 @@ impl Orchestrator {
                 let st = self.inner.state();
                 NodeId::MODULES
                     .iter()
-                    .all(|n| st.registry.is_alive(n.node_name()))
+                    .all(|n| st.registry.is_ready(n.node_name()))
             };
             let i = &self.inner;
             if nodes

@@ -158,7 +158,7 @@ pub async fn post_status(State(state): State<AppState>, body: Bytes) -> ApiResul
     }
 }
 
-/// GET /ready: 200 once the six module nodes are alive and matched, else 503 saying
+/// GET /ready: 200 once the six module nodes are alive, ready for tasks and matched, else 503 saying
 /// what is missing. Never waits.
 pub async fn ready(State(state): State<AppState>) -> Response {
     match state.orch.wait_ready(Duration::ZERO).await {

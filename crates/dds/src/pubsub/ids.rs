@@ -48,6 +48,13 @@ impl ParticipantId {
     }
 }
 
+impl From<[u8; 12]> for ParticipantId {
+    /// The participant with this GUID prefix.
+    fn from(prefix: [u8; 12]) -> Self {
+        Self(prefix)
+    }
+}
+
 impl fmt::Display for ParticipantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for b in self.0 {
