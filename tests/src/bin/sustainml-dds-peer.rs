@@ -110,6 +110,10 @@ enum Command {
         /// Seconds to stay after the last sample, so writers get our acknowledgments.
         #[arg(long, default_value_t = 1)]
         linger: u64,
+        /// Wait this long before taking the first sample: an application busy
+        /// elsewhere while its writers write (and leave).
+        #[arg(long, default_value_t = 0)]
+        start_delay_ms: u64,
     },
     /// Answer configuration requests for one node id with "rust-echo: " and the request.
     Reply {
@@ -234,8 +238,10 @@ async fn run(cli: Cli) -> Result<()> {
             expect,
             timeout,
             linger,
+            start_delay_ms,
         } => {
-            subscribe(&participant, &topics, expect, secs(timeout)).await?;
+            let delay = Duration::from_millis(start_delay_ms);
+            subscribe(&participant, &topics, expect, secs(timeout), delay).await?;
             tokio::time::sleep(secs(linger)).await;
             Ok(())
         }
@@ -516,8 +522,10 @@ async fn read_topic<T: WireType>(
     participant: Participant,
     topic: TopicInfo,
     out: mpsc::UnboundedSender<(&'static str, Vec<u8>)>,
+    start_delay: Duration,
 ) -> Result<()> {
     let mut subscriber = participant.subscriber::<T>(topic)?;
+    tokio::time::sleep(start_delay).await;
     loop {
         let sample = subscriber.recv().await?;
         if out
@@ -534,6 +542,7 @@ async fn subscribe(
     which: &str,
     expect: usize,
     timeout: Duration,
+    start_delay: Duration,
 ) -> Result<()> {
     let chosen: Vec<TopicInfo> = if which == "all" {
         TOPICS
@@ -548,8 +557,10 @@ async fn subscribe(
     for info in &chosen {
         let (participant, tx, info) = (participant.clone(), tx.clone(), *info);
         tokio::spawn(async move {
-            let result: Result<()> =
-                async { with_type!(info, T => read_topic::<T>(participant, info, tx).await) }.await;
+            let result: Result<()> = async {
+                with_type!(info, T => read_topic::<T>(participant, info, tx, start_delay).await)
+            }
+            .await;
             if let Err(e) = result {
                 eprintln!("reader on {}: {e:#}", info.name);
             }
