@@ -684,7 +684,14 @@ fn huge_datafrag(k: u32) -> Vec<u8> {
     m
 }
 
+/// Known to fail, so not run by default (`cargo test -- --ignored` runs it): rustdds
+/// 0.15.1 reserves and zero-fills a DATA_FRAG's whole claimed sample size before it
+/// checks the writer (`AssemblyBuffer::new`, src/rtps/fragment_assembler.rs), so one
+/// small packet from anyone on the domain costs a node up to 4 GiB for 10 s. Nothing
+/// above rustdds sees the packet; the fix belongs in rustdds (README, "Known
+/// limitations").
 #[test]
+#[ignore = "rustdds 0.15.1 allocates a DATA_FRAG's claimed size up front (README, Known limitations)"]
 fn a_datafrag_claiming_a_huge_sample_does_not_exhaust_a_nodes_memory() {
     assert_isolated();
     let _one = exclusive();
