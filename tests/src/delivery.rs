@@ -64,6 +64,10 @@ pub struct RoundConfig {
     pub fastdds_peer: PathBuf,
     /// The venv's Python (see [`vendor_python`]).
     pub python: PathBuf,
+    /// Start the Fast DDS reader.
+    pub fastdds: bool,
+    /// Start the Cyclone DDS reader.
+    pub cyclone: bool,
     /// Start the RTI Connext reader too.
     pub rti: bool,
     /// The orchestrator's REST base URL.
@@ -387,7 +391,12 @@ pub fn run_round(cfg: &RoundConfig, domain: u16, tag: &str) -> RoundReport {
         ]
     };
     let (cyclone_args, rti_args) = (python_args(&cyclone), python_args(&rti));
-    let barrier = Barrier::new(if cfg.rti { 4 } else { 3 });
+    let barrier = Barrier::new(
+        1 + [cfg.fastdds, cfg.cyclone, cfg.rti]
+            .iter()
+            .filter(|b| **b)
+            .count(),
+    );
     let started = Instant::now();
     // Every process starts at the same instant: each thread waits at the barrier,
     // then spawns.
@@ -396,24 +405,29 @@ pub fn run_round(cfg: &RoundConfig, domain: u16, tag: &str) -> RoundReport {
         barrier.wait();
         observer(name, &cfg.python, &args, false)
     };
-    let (launch, mut observers) = std::thread::scope(|s| {
+    let (launch, observers) = std::thread::scope(|s| {
         let launch = s.spawn(|| {
             barrier.wait();
             Launch::start(cfg, domain, &dir)
         });
-        let fast = s.spawn(|| {
-            barrier.wait();
-            observer(FASTDDS, &cfg.fastdds_peer, &fast_args, true)
+        let fast = cfg.fastdds.then(|| {
+            s.spawn(|| {
+                barrier.wait();
+                observer(FASTDDS, &cfg.fastdds_peer, &fast_args, true)
+            })
         });
-        let cyc = s.spawn(|| python(CYCLONE, &cyclone_args));
+        let cyc = cfg
+            .cyclone
+            .then(|| s.spawn(|| python(CYCLONE, &cyclone_args)));
         let rti = cfg.rti.then(|| s.spawn(|| python(RTI, &rti_args)));
-        let mut observers = vec![
-            fast.join().expect("fast dds thread"),
-            cyc.join().expect("cyclone thread"),
-        ];
-        observers.extend(rti.map(|r| r.join().expect("rti thread")));
+        let observers: Vec<Observer> = [fast, cyc, rti]
+            .into_iter()
+            .flatten()
+            .map(|t| t.join().expect("observer thread"))
+            .collect();
         (launch.join().expect("launcher thread"), observers)
     });
+    let mut observers = observers;
 
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(2))

@@ -88,6 +88,8 @@ fn config(cli: &Cli, rti: bool) -> Result<RoundConfig> {
         launch_file: root.join("launch/local.toml"),
         fastdds_peer: cli.fastdds_peer.clone(),
         python: cli.python.clone(),
+        fastdds: true,
+        cyclone: true,
         rti,
         rest: LOCAL_REST.to_owned(),
         deadline: Duration::from_secs(cli.deadline),
