@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 
 mod ids;
 mod publisher;
+mod pump;
 mod raw;
 mod subscriber;
 
