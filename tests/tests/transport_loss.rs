@@ -36,8 +36,10 @@ fn round(domain: u16, tag: &str, count: u32, start_delay_ms: u32) -> Vec<u32> {
             &expect,
             "--timeout",
             "60",
+            // The reader stays a second after its last sample, as a long-lived one
+            // would, so that the writer gets its last acknowledgment.
             "--linger",
-            "0",
+            "1",
             "--start-delay-ms",
             &delay,
         ],

@@ -27,8 +27,17 @@ use rustdds::{Duration, QosPolicies, QosPolicyBuilder};
 /// Instances a topic holds (the reference's `max_instances`).
 pub const INSTANCES: i32 = 500;
 
-/// How long a reliable write may block when the writer's history is full.
-pub const MAX_BLOCKING: Duration = Duration::from_millis(500);
+/// How long a reliable write may wait for room in the writer's send window (see
+/// [`WRITER_WINDOW`]) before it fails: the back-pressure a slow reader puts on its
+/// writers. Under a burst on a loaded machine acknowledgments were measured to lag
+/// by more than half a second.
+pub const MAX_BLOCKING: Duration = Duration::from_secs(5);
+
+/// Samples a writer may have in flight, unacknowledged by some matched reader,
+/// before a write waits (rustdds derives its reliable send window from
+/// `max_samples`). The history kept for late joiners is the KEEP_LAST depth, not
+/// this; the window only holds samples a reader has yet to acknowledge.
+pub const WRITER_WINDOW: i32 = 4096;
 
 fn base() -> QosPolicyBuilder {
     QosPolicyBuilder::new()
@@ -87,9 +96,9 @@ pub fn writer_with_depth(depth: i32) -> QosPolicies {
     base()
         .history(History::KeepLast { depth })
         .resource_limits(ResourceLimits {
-            max_samples: INSTANCES,
+            max_samples: WRITER_WINDOW,
             max_instances: INSTANCES,
-            max_samples_per_instance: INSTANCES,
+            max_samples_per_instance: WRITER_WINDOW,
         })
         .build()
 }
