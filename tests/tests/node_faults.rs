@@ -62,8 +62,6 @@ fn collect(domain: u16, topic: TopicInfo, expect: usize, secs: u64) -> Peer {
         &[],
     );
     sub.expect_line("READY", Duration::from_secs(20));
-    // Let the node's writers and this subscriber discover each other.
-    std::thread::sleep(Duration::from_secs(1));
     sub
 }
 
