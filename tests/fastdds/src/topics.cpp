@@ -9,6 +9,8 @@
 
 #include <fastcdr/exceptions/Exception.h>
 #include <fastdds/dds/domain/DomainParticipantFactory.hpp>
+#include <fastdds/dds/domain/DomainParticipantListener.hpp>
+#include <iostream>
 #include <fastdds/dds/domain/qos/DomainParticipantQos.hpp>
 #include <fastdds/dds/publisher/qos/DataWriterQos.hpp>
 #include <fastdds/dds/subscriber/SampleInfo.hpp>
@@ -90,6 +92,40 @@ void apply_profile(QoS& qos, Profile profile)
     qos.endpoint().history_memory_policy = eprosima::fastrtps::rtps::PREALLOCATED_WITH_REALLOC_MEMORY_MODE;
     qos.data_sharing().off();
 }
+
+// With SUSTAINML_FASTDDS_TRACE=1 the peer reports on stderr every participant and
+// endpoint that Fast DDS discovers, and every match of its readers and writers:
+// the evidence needed to tell "never discovered" from "discovered, not matched".
+bool discovery_trace_enabled()
+{
+    const char* value = std::getenv("SUSTAINML_FASTDDS_TRACE");
+    return value != nullptr && std::strcmp(value, "1") == 0;
+}
+
+class DiscoveryTrace : public dds::DomainParticipantListener
+{
+public:
+    void on_participant_discovery(dds::DomainParticipant*,
+            eprosima::fastrtps::rtps::ParticipantDiscoveryInfo&& info) override
+    {
+        std::cerr << "trace participant " << static_cast<int>(info.status) << " " << info.info.m_guid << " "
+                  << info.info.m_participantName << std::endl;
+    }
+
+    void on_publisher_discovery(dds::DomainParticipant*,
+            eprosima::fastrtps::rtps::WriterDiscoveryInfo&& info) override
+    {
+        std::cerr << "trace writer " << static_cast<int>(info.status) << " " << info.info.guid() << " "
+                  << info.info.topicName() << std::endl;
+    }
+
+    void on_subscriber_discovery(dds::DomainParticipant*,
+            eprosima::fastrtps::rtps::ReaderDiscoveryInfo&& info) override
+    {
+        std::cerr << "trace reader " << static_cast<int>(info.status) << " " << info.info.guid() << " "
+                  << info.info.topicName() << std::endl;
+    }
+};
 
 } // namespace
 
@@ -374,7 +410,15 @@ Participant::Participant()
 
     configure_transports(qos);
 
-    participant_ = dds::DomainParticipantFactory::get_instance()->create_participant(domain, qos);
+    if (discovery_trace_enabled())
+    {
+        static DiscoveryTrace trace;
+        participant_ = dds::DomainParticipantFactory::get_instance()->create_participant(domain, qos, &trace, dds::StatusMask::none());
+    }
+    else
+    {
+        participant_ = dds::DomainParticipantFactory::get_instance()->create_participant(domain, qos);
+    }
     if (participant_ == nullptr)
     {
         throw Fatal(EXIT_FAILED, "cannot create the DomainParticipant on domain " + std::to_string(domain));
@@ -393,6 +437,16 @@ Participant::~Participant()
     {
         participant_->delete_contained_entities();
         dds::DomainParticipantFactory::get_instance()->delete_participant(participant_);
+    }
+}
+
+void trace_match(dds::DataReader* reader, const dds::SubscriptionMatchedStatus& status)
+{
+    if (discovery_trace_enabled())
+    {
+        std::cerr << "trace matched-writer " << status.current_count_change << " "
+                  << eprosima::fastrtps::rtps::iHandle2GUID(status.last_publication_handle) << " "
+                  << reader->get_topicdescription()->get_name() << std::endl;
     }
 }
 

@@ -162,6 +162,9 @@ private:
 // Takes every available sample of a reader and passes the valid ones to a callback
 // (on the middleware's thread); also forwards match events to a Notifier. It owns its
 // own instance of the PubSubType, so it does not depend on the participant's.
+// With SUSTAINML_FASTDDS_TRACE=1, reports a reader's match or unmatch on stderr.
+void trace_match(dds::DataReader* reader, const dds::SubscriptionMatchedStatus& status);
+
 class TakeAllListener : public dds::DataReaderListener
 {
 public:
@@ -171,8 +174,9 @@ public:
 
     void on_data_available(dds::DataReader* reader) override;
 
-    void on_subscription_matched(dds::DataReader*, const dds::SubscriptionMatchedStatus&) override
+    void on_subscription_matched(dds::DataReader* reader, const dds::SubscriptionMatchedStatus& status) override
     {
+        trace_match(reader, status);
         notifier_.notify();
     }
 

@@ -81,6 +81,19 @@ pub struct Received<T> {
     pub source_timestamp: Option<SystemTime>,
 }
 
+/// The source timestamp every write and dispose carries (an INFO_TS before the DATA).
+///
+/// Fast DDS (2.9 through 3.6) orders the changes of a reader history by sequence
+/// number within one writer but by source timestamp across writers, and inserts a
+/// change at the end whenever it is not older than the last one. Changes without
+/// INFO_TS all carry timestamp zero there, so a repaired sample of one writer lands
+/// after a later sample of the same writer that arrived first; Fast DDS then marks it
+/// notified without handing it to the application. Stamping every sample with the
+/// writer's clock keeps both orders consistent.
+pub(super) fn stamp() -> Option<Timestamp> {
+    Some(Timestamp::now())
+}
+
 pub(super) fn to_system_time(t: Timestamp) -> SystemTime {
     let ticks = t.to_ticks();
     let secs = ticks >> 32;

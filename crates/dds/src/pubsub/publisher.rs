@@ -142,7 +142,7 @@ impl<T: WireType> Publisher<T> {
         }
         let written = self
             .writer
-            .async_write(Outgoing(value), None)
+            .async_write(Outgoing(value), super::ids::stamp())
             .await
             .map_err(|e| Error::Write {
                 topic: self.topic.name.to_owned(),
@@ -156,7 +156,7 @@ impl<T: WireType> Publisher<T> {
     /// finished configuration requests).
     pub fn dispose(&self, key: &T::Key) -> Result<()> {
         self.writer
-            .dispose(&crate::adapter::TaskKey(key.clone()), None)
+            .dispose(&crate::adapter::TaskKey(key.clone()), super::ids::stamp())
             .map_err(|e| Error::Write {
                 topic: self.topic.name.to_owned(),
                 reason: e.to_string(),

@@ -83,9 +83,18 @@ impl RawPublisher {
     pub async fn write(&self, body: Vec<u8>, instance: u64) -> Result<()> {
         let sample = RawSample { body, instance };
         let result = match &self.writer {
-            RawWriter::Cdr(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
-            RawWriter::Xcdr2(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
-            RawWriter::PlCdr(w) => w.async_write(sample, None).await.map_err(|e| e.to_string()),
+            RawWriter::Cdr(w) => w
+                .async_write(sample, super::ids::stamp())
+                .await
+                .map_err(|e| e.to_string()),
+            RawWriter::Xcdr2(w) => w
+                .async_write(sample, super::ids::stamp())
+                .await
+                .map_err(|e| e.to_string()),
+            RawWriter::PlCdr(w) => w
+                .async_write(sample, super::ids::stamp())
+                .await
+                .map_err(|e| e.to_string()),
         };
         self.last_write.touch();
         result.map_err(|reason| Error::Write {
