@@ -391,9 +391,15 @@ fn preempting_a_running_task_discards_its_output() {
     assert_isolated();
     let d = 95;
     let _node = node(d, &["app_requirements", "--delay-ms", "10000"]);
+    // 20 s of statuses: long enough for the callback's 10 s to end, so an output
+    // published after the preemption would show as TASK_SUCCEEDED.
     let status = collect(d, topics::STATUS, 10_000, 20);
+    let mut watch = StatusWatch::new(d);
     publish(d, "inputs", &user_inputs([2]));
-    std::thread::sleep(Duration::from_millis(300));
+    // PREEMPT acts on a task that runs: wait until the node says it does.
+    watch.wait_for("task 2 RUNNING", Duration::from_secs(30), |s| {
+        task_is(s, 2, TaskStatus::Running)
+    });
     publish(
         d,
         "preempt",
