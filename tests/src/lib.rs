@@ -22,6 +22,14 @@ pub fn assert_isolated() {
 }
 
 /// The repository root.
+/// Runs the tests of one binary that take it one at a time (those that start a whole
+/// graph, or bind fixed ports): hold the guard for the test's length. A test that
+/// failed while holding it does not stop the others.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -35,15 +35,6 @@ const BURST_PAUSE: Duration = Duration::from_millis(5);
 /// Participant ids whose unicast ports get garbage.
 const IDS: u16 = 13;
 
-/// One graph at a time: six node processes per graph on two cores.
-static ONE_GRAPH_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    ONE_GRAPH_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
-
 /// The six module nodes, one process per kind, on `domain`.
 fn start_graph(domain: u16) -> Vec<Peer> {
     NodeKind::ALL
@@ -641,7 +632,7 @@ impl Drop for GarbageSender {
 #[test]
 fn garbage_on_the_domain_ports_does_not_stop_matching() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let domain = 150;
     let seed = seed();
     eprintln!("garbage seed {seed} (SUSTAINML_FAULT_SEED={seed} replays it)");
@@ -694,7 +685,7 @@ fn huge_datafrag(k: u32) -> Vec<u8> {
 #[ignore = "rustdds 0.15.1 allocates a DATA_FRAG's claimed size up front (README, Known limitations)"]
 fn a_datafrag_claiming_a_huge_sample_does_not_exhaust_a_nodes_memory() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let domain = 157;
     let guard = MemoryGuard::start(RSS_LIMIT_MIB);
     let node = Peer::spawn(
@@ -880,7 +871,7 @@ fn killed_foreign_participants_do_not_stop_matching(foreign: Foreign, domains: [
 #[test]
 fn a_fastdds_participant_killed_mid_match_does_not_stop_matching() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     killed_foreign_participants_do_not_stop_matching(fastdds(), [151, 152, 153]);
 }
 
@@ -891,6 +882,6 @@ fn a_cyclone_participant_killed_mid_match_does_not_stop_matching() {
         eprintln!("no Cyclone DDS venv (scripts/setup-test-deps): skipped");
         return;
     };
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     killed_foreign_participants_do_not_stop_matching(cyclone, [154, 155, 156]);
 }

@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -19,9 +18,6 @@ use sustainml_tests::{assert_isolated, repo_root, workspace_bin};
 const REST: u16 = 5001;
 /// Generous waits (a 2-core machine, debug builds); never asserted as durations.
 const WAIT: Duration = Duration::from_secs(120);
-
-/// One graph at a time on a 2-core machine.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// A `sustainml launch` running in a host; SIGINT, then SIGKILL, when dropped.
 struct Launcher {
@@ -239,7 +235,7 @@ fn assert_relayed(tag: &str, domain: u16, logs: [(&str, &str); 2]) {
 fn edge_and_cloud_over_a_multicast_link() {
     // Protects: the edge-cloud launch file on two hosts whose link carries multicast computes a task across them, with no configuration.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let hosts = Hosts::pair("edge", "cloud", Multicast::On).expect("build the hosts");
     let file = repo_root().join("launch/edge-cloud.toml");
     let (edge, cloud) = edge_and_cloud("multicast", 170, &hosts, &file, [&[], &[]]);
@@ -253,7 +249,7 @@ fn edge_and_cloud_over_a_multicast_link() {
 fn edge_and_cloud_without_multicast_through_the_discovery_relays() {
     // Protects: with multicast off on the link, the machines' addresses in the launch file make discovery (and the task) work across hosts.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let hosts = Hosts::pair("edge", "cloud", Multicast::Off).expect("build the hosts");
     for host in &hosts.hosts {
         let links = host.run("ip", &["-o", "link", "show"]).expect("ip link");
@@ -292,7 +288,7 @@ fn edge_and_cloud_without_multicast_through_the_discovery_relays() {
 fn edge_and_cloud_on_two_subnets_through_the_discovery_relays() {
     // Protects: hosts on two subnets behind a router (multicast on every interface but not routed) work with `sustainml launch --peer ADDR`.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let hosts = Hosts::routed("edge", "cloud").expect("build the hosts");
     let file = repo_root().join("launch/edge-cloud.toml");
     let domain = 172;
@@ -318,7 +314,7 @@ fn edge_and_cloud_on_two_subnets_through_the_discovery_relays() {
 fn without_relays_the_hosts_do_not_discover_each_other() {
     // Protects: the relay tests' meaning: their topologies really block discovery by multicast.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let file = repo_root().join("launch/edge-cloud.toml");
     let pair = Hosts::pair("edge", "cloud", Multicast::Off).expect("build the hosts");
     let routed = Hosts::routed("edge", "cloud").expect("build the hosts");

@@ -18,16 +18,6 @@ const PEER: &str = env!("CARGO_BIN_EXE_sustainml-dds-peer");
 const NODE: &str = env!("CARGO_BIN_EXE_sustainml-test-node");
 const TASKS: u32 = 20;
 
-/// One graph at a time: on a 2-core machine several graphs of up to six node
-/// processes starve each other, and the tests' timeouts are sized for one.
-static ONE_GRAPH_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    ONE_GRAPH_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
-
 /// Input lines for tasks 1..=TASKS on the given topics.
 pub fn inputs(topics: &[TopicInfo]) -> Vec<String> {
     let mut lines = Vec::new();
@@ -103,7 +93,7 @@ fn all_tasks() -> Vec<u32> {
 #[test]
 fn each_kind_alone_completes_twenty_tasks() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     for (i, kind) in NodeKind::ALL.iter().enumerate() {
         let domain = 70 + i as u16;
         let (name, output) = (kind.node_name(), kind.output());
@@ -132,7 +122,7 @@ const BASELINES: [TopicInfo; 3] = [
 #[test]
 fn metadata_feeds_ml_model() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(
         80,
         &[&["--kind", "ml_model_metadata"], &["--kind", "ml_model"]],
@@ -155,7 +145,7 @@ fn metadata_feeds_ml_model() {
 #[test]
 fn ml_model_and_requirements_feed_hw_resources() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(
         81,
         &[
@@ -178,7 +168,7 @@ fn ml_model_and_requirements_feed_hw_resources() {
 #[test]
 fn hw_resources_feeds_carbon_footprint() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(
         82,
         &[&["--kind", "hw_resources"], &["--kind", "carbon_footprint"]],
@@ -201,7 +191,7 @@ fn hw_resources_feeds_carbon_footprint() {
 #[test]
 fn the_complete_chain_of_six_nodes_completes_every_task() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let kinds: Vec<[&str; 2]> = NodeKind::ALL
         .iter()
         .map(|k| ["--kind", k.node_name()])
@@ -223,7 +213,7 @@ fn the_complete_chain_of_six_nodes_completes_every_task() {
 #[test]
 fn a_burst_of_5000_tasks_through_the_six_node_chain_loses_none() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let domain = 84;
     let kinds: Vec<[&str; 2]> = NodeKind::ALL
         .iter()
@@ -261,7 +251,7 @@ fn a_burst_of_5000_tasks_through_the_six_node_chain_loses_none() {
 #[test]
 fn random_callback_delays_still_complete_every_task() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(
         84,
         &[&[
@@ -285,7 +275,7 @@ fn random_callback_delays_still_complete_every_task() {
 #[test]
 fn async_callbacks_complete_every_task() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(
         85,
         &[&[
@@ -308,7 +298,7 @@ fn async_callbacks_complete_every_task() {
 #[test]
 fn a_configuration_request_to_each_kind_is_answered() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let kinds: Vec<[&str; 2]> = NodeKind::ALL
         .iter()
         .map(|k| ["--kind", k.node_name()])
@@ -344,7 +334,7 @@ fn a_configuration_request_to_each_kind_is_answered() {
 #[test]
 fn fastdds_feeds_a_rust_node_that_feeds_fastdds() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let domain = 87;
     let _node = Graph::start(domain, &[&["--kind", "app_requirements"]]);
     let sub = Peer::spawn(
@@ -383,7 +373,7 @@ fn fastdds_feeds_a_rust_node_that_feeds_fastdds() {
 #[test]
 fn a_generic_node_joins_any_inputs_to_any_output() {
     assert_isolated();
-    let _one = exclusive();
+    let _one = sustainml_tests::serial();
     let graph = Graph::start(88, &[&["--kind", "generic"]]);
     let out = graph.run(
         &inputs(&[topics::USER_INPUT, topics::HW_RESOURCES_OUTPUT]),

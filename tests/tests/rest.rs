@@ -7,7 +7,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc::{self, Receiver};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -24,9 +23,6 @@ const SIX: [&str; 6] = [
     "ML_MODEL_METADATA",
     "ML_MODEL",
 ];
-
-/// One graph at a time on a 2-core machine.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn data_dir(name: &str) -> PathBuf {
     let dir = repo_root().join(format!(
@@ -188,7 +184,7 @@ fn problem() -> Value {
 fn a_problem_posted_over_rest_runs_and_its_results_survive_a_restart() {
     // Protects: the front-end's flow (status, user_input, results, config) end to end over HTTP, SSE progress, and tasks kept across a restart.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let domain = 140;
     let dir = data_dir("flow");
     let _graph = six_nodes(domain);
@@ -283,7 +279,7 @@ fn a_problem_posted_over_rest_runs_and_its_results_survive_a_restart() {
 fn bad_requests_absent_nodes_and_missing_results_answer_at_once() {
     // Protects: malformed input gets a 400 naming the field, absent nodes a timeout error, results not there yet an immediate answer, and remote binding a refusal.
     assert_isolated();
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let domain = 141;
     let dir = data_dir("errors");
 

@@ -1,7 +1,6 @@
 //! Protects "every accepted task ends, whatever dies": a module node SIGKILLed mid-stream (restarted by `sustainml launch`), or the orchestrator SIGKILLed mid-stream (restarted on its data directory), leaves no task running: every task the orchestrator accepted ends done or failed with a reason (GET /tasks/P/I). Domains 180-181.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -17,9 +16,6 @@ const EVERY: Duration = Duration::from_millis(100);
 /// The orchestrator's task deadline (--deadline): the longest a lost task may take.
 const DEADLINE_S: u64 = 30;
 const WAIT: Duration = Duration::from_secs(60);
-
-/// One graph at a time: seven processes per graph on a 2-core machine.
-static ONE_GRAPH: Mutex<()> = Mutex::new(());
 
 /// The six module kinds: (launch-file kind, test-node kind).
 const KINDS: [(&str, &str); 6] = [
@@ -262,7 +258,7 @@ fn a_node_killed_mid_stream_and_restarted_leaves_no_task_running() {
     // Protects: SIGKILL of HW_RESOURCES with tasks in flight; the launcher restarts it;
     // every accepted task ends done or failed with a reason within the deadline.
     assert_isolated();
-    let _one = ONE_GRAPH.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let domain = 180;
     // HW_RESOURCES is the slowest stage, so tasks queue in front of it.
     let launcher = launch_test_nodes(domain, "node", &["--delay-ms", "300", "--concurrency", "1"]);
@@ -321,7 +317,7 @@ fn an_orchestrator_killed_mid_stream_reloads_every_running_task() {
     // directory: every task that was running is reloaded and ends done or failed with
     // a reason; cancel works on a reloaded task.
     assert_isolated();
-    let _one = ONE_GRAPH.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = sustainml_tests::serial();
     let domain = 181;
     // CARBON_FOOTPRINT is the slowest stage; HW_RESOURCES never finishes problem 2.
     let nodes: Vec<Peer> = KINDS
