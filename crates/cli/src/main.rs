@@ -20,6 +20,7 @@
 //! `http://127.0.0.1:5001`.
 
 mod config;
+mod control;
 mod doctor;
 mod launch_file;
 mod launcher;
@@ -28,6 +29,8 @@ mod progress;
 mod rest;
 mod task;
 mod topic;
+mod topic_hz;
+mod topic_pub;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -114,8 +117,16 @@ struct LaunchArgs {
 
 #[derive(Debug, Subcommand)]
 enum TopicCommand {
-    /// List the SustainML topics with their DDS types.
-    List,
+    /// List the SustainML topics with their DDS types and the writers and readers
+    /// discovery sees on the domain now, then any other topic it sees.
+    List {
+        /// One JSON object per topic and line.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to listen to discovery.
+        #[arg(long, default_value_t = 2.0)]
+        wait: f64,
+    },
     /// Print each sample published on a topic, decoded.
     Echo {
         /// The topic name, e.g. /sustainml/status.
@@ -130,6 +141,33 @@ enum TopicCommand {
         #[arg(long)]
         timeout: Option<f64>,
     },
+    /// Print a topic's rate every second (average, min/max interval, std dev over the
+    /// last --window samples), until --duration or Ctrl-C. Exit 1 if no sample
+    /// arrives within --duration.
+    Hz {
+        /// The topic name, e.g. /sustainml/status.
+        topic: String,
+        /// Samples the statistics cover.
+        #[arg(long, default_value_t = 100)]
+        window: usize,
+        /// Stop after S seconds.
+        #[arg(long, value_name = "S")]
+        duration: Option<f64>,
+    },
+    /// Publish one sample, given as JSON (the type's fields; left-out fields keep
+    /// their defaults; enums by IDL name), once a reader is matched; wait for its
+    /// acknowledgment. Exit 1 if no reader matches within --wait; 2 for JSON that
+    /// does not fit the topic's type.
+    Pub {
+        /// The topic name, e.g. /sustainml/user_input.
+        topic: String,
+        /// The sample as a JSON object (`-` reads it from stdin).
+        #[arg(value_name = "JSON")]
+        sample: String,
+        /// Seconds to wait for a reader and its acknowledgment.
+        #[arg(long, value_name = "S", default_value_t = 5.0)]
+        wait: f64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +180,24 @@ enum NodeCommand {
         /// Seconds to listen for statuses.
         #[arg(long, default_value_t = 3.0)]
         wait: f64,
+    },
+    /// Send a node a command on /sustainml/control and print the node-wide state it
+    /// reports after it: stop (NODE_INACTIVE), start (NODE_IDLE, or NODE_RUNNING if
+    /// busy), reset (drops its pending tasks), terminate (NODE_TERMINATING). Exit 2
+    /// if the node is not heard within --wait; 1 if it does not report.
+    Control {
+        /// The node's name as `node list` shows it (APP_REQUIREMENTS_NODE), or its
+        /// short kind (app-requirements).
+        node: String,
+        /// The command.
+        #[arg(value_enum)]
+        action: control::Action,
+        /// Seconds for the whole exchange (finding the node included).
+        #[arg(long, value_name = "S", default_value_t = 10.0)]
+        wait: f64,
+        /// Print {node, status, description} as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -161,8 +217,34 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Launch(args) => launch(args),
-        Command::Topic(TopicCommand::List) => {
-            topic::list();
+        Command::Topic(TopicCommand::List { json, wait }) => {
+            let wait = seconds("wait", wait)?;
+            let participant = participant()?;
+            runtime()?.block_on(topic::list(&participant, wait, json))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Topic(TopicCommand::Hz {
+            topic,
+            window,
+            duration,
+        }) => {
+            let info = topic::find(&topic)?;
+            let duration = duration.map(|d| seconds("duration", d)).transpose()?;
+            let participant = participant()?;
+            runtime()?.block_on(topic_hz::hz(&participant, info, window, duration))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Topic(TopicCommand::Pub {
+            topic,
+            sample,
+            wait,
+        }) => {
+            let info = topic::find(&topic)?;
+            let wait = seconds("wait", wait)?;
+            let text = topic_pub::read_json(sample)?;
+            topic_pub::check(info, &text)?;
+            let participant = participant()?;
+            runtime()?.block_on(topic_pub::publish(&participant, info, &text, wait))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Topic(TopicCommand::Echo {
@@ -188,6 +270,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let wait = seconds("wait", wait)?;
             let participant = participant()?;
             runtime()?.block_on(nodes::list(&participant, wait, json))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Node(NodeCommand::Control {
+            node,
+            action,
+            wait,
+            json,
+        }) => {
+            let wait = seconds("wait", wait)?;
+            let participant = participant()?;
+            runtime()?.block_on(control::run(&participant, &node, action, wait, json))?;
             Ok(ExitCode::SUCCESS)
         }
     }

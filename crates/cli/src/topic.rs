@@ -1,11 +1,13 @@
-//! `sustainml topic list | echo`: the topic table, and decoded samples of one topic.
+//! `sustainml topic list | echo`: the topics with the writers and readers discovery
+//! sees on the domain, and decoded samples of one topic.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use sustainml_dds::Participant;
+use sustainml_dds::{EndpointKind, Participant};
 use sustainml_types::topics::{self, TopicInfo, TOPICS};
 use sustainml_types::*;
 
@@ -18,11 +20,86 @@ macro_rules! with_type {
     };
 }
 
-/// Prints the topic table: name and type, one per line.
-pub fn list() {
-    let width = TOPICS.iter().map(|t| t.name.len()).max().unwrap_or(0);
-    for t in TOPICS {
-        println!("{:width$}  {}", t.name, t.type_name);
+/// What discovery says about one topic.
+#[derive(Debug, Default)]
+struct Seen {
+    /// The type names announced for it.
+    types: BTreeSet<String>,
+    writers: usize,
+    readers: usize,
+}
+
+/// Listens for `wait` and prints every SustainML topic (name, type, remote writers
+/// and readers discovered on the domain), then any other topic discovery saw; one
+/// line each, or one JSON object per line.
+pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> Result<()> {
+    tokio::time::sleep(wait).await;
+    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    for e in participant.discovered_endpoints() {
+        let topic = seen.entry(e.topic).or_default();
+        topic.types.insert(e.type_name);
+        match e.kind {
+            EndpointKind::Writer => topic.writers += 1,
+            _ => topic.readers += 1,
+        }
+    }
+    let mut rows: Vec<(String, String, Seen, bool)> = TOPICS
+        .iter()
+        .map(|t| {
+            let s = seen.remove(t.name).unwrap_or_default();
+            (t.name.to_owned(), t.type_name.to_owned(), s, true)
+        })
+        .collect();
+    rows.extend(seen.into_iter().map(|(name, s)| {
+        let ty = s.types.iter().next().cloned().unwrap_or_default();
+        (name, ty, s, false)
+    }));
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let type_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    for (name, ty, s, sustainml) in &rows {
+        let others: Vec<&str> = s
+            .types
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t != ty)
+            .collect();
+        if as_json {
+            println!(
+                "{}",
+                json!({
+                    "topic": name,
+                    "type": ty,
+                    "writers": s.writers,
+                    "readers": s.readers,
+                    "sustainml": sustainml,
+                    "other_types": others,
+                })
+            );
+            continue;
+        }
+        let mut line = format!(
+            "{name:width$}  {ty:type_width$}  {:>3} {}  {:>3} {}",
+            s.writers,
+            plural(s.writers, "writer"),
+            s.readers,
+            plural(s.readers, "reader"),
+        );
+        if !others.is_empty() {
+            line.push_str(&format!("  (also announced as {})", others.join(", ")));
+        }
+        if !sustainml {
+            line.push_str("  (not a SustainML topic)");
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
     }
 }
 

@@ -24,6 +24,7 @@
 
 mod adapter;
 pub mod blob;
+mod discovered;
 mod domain;
 mod error;
 pub mod logging;
@@ -35,6 +36,7 @@ pub mod relay;
 mod rpc;
 pub mod signal;
 
+pub use discovered::{DiscoveredEndpoint, EndpointKind};
 pub use domain::{domain_id_from_env, parse_domain_id, DOMAIN_ENV};
 pub use error::{Error, Result};
 pub use participant::{Participant, ParticipantBuilder, ParticipantEvent, RECEIVE_BUFFER};
