@@ -64,6 +64,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod cli;
 mod config_service;
 mod event_loop;
 mod inputs;
@@ -77,6 +78,7 @@ pub use builder::{
     app_requirements, carbon_footprint, generic, hw_constraints, hw_resources, ml_model,
     ml_model_metadata, MlModelInputs, Node, NodeBuilder,
 };
+pub use cli::{NodeArgs, NodeArgsError};
 pub use inputs::InputSet;
 pub use kind::NodeKind;
 pub use options::{NodeError, NodeOptions};

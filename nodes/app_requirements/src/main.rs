@@ -2,12 +2,28 @@
 //! task. Run it inside `scripts/isolated`.
 use std::process::ExitCode;
 
+use clap::Parser;
+
 use sustainml_app_requirements::{configure, requirements};
-use sustainml_node::{app_requirements, logging, TaskError};
+use sustainml_node::{app_requirements, logging, NodeArgs, TaskError};
+
+/// The SustainML APP_REQUIREMENTS_NODE: turns each task's user input into application
+/// requirements.
+///
+/// Stop it with Ctrl-C or SIGTERM. Each flag can also be set by the environment
+/// variable shown beside it; the flag wins.
+#[derive(Debug, Parser)]
+#[command(name = "sustainml-app-requirements", version)]
+struct Cli {
+    #[command(flatten)]
+    node: NodeArgs,
+}
 
 fn main() -> ExitCode {
+    let options = Cli::parse().node.options_or_exit::<Cli>();
     logging::init(Some("APP_REQUIREMENTS_NODE"));
     let node = app_requirements()
+        .options(options)
         .on_configuration(configure)
         .callback(|(user,), ctx, out| {
             *out = requirements(&user).map_err(|e| TaskError::new(e.to_string()))?;

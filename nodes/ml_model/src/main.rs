@@ -2,10 +2,25 @@
 //! Run it inside `scripts/isolated`.
 use std::process::ExitCode;
 
+use clap::Parser;
+
 use sustainml_ml_model::{configure, files, fill, propose, request};
-use sustainml_node::{logging, ml_model, TaskError};
+use sustainml_node::{logging, ml_model, NodeArgs, TaskError};
+
+/// The SustainML ML_MODEL_NODE: proposes a model for each task from the shipped
+/// catalogue.
+///
+/// Stop it with Ctrl-C or SIGTERM. Each flag can also be set by the environment
+/// variable shown beside it; the flag wins.
+#[derive(Debug, Parser)]
+#[command(name = "sustainml-ml-model", version)]
+struct Cli {
+    #[command(flatten)]
+    node: NodeArgs,
+}
 
 fn main() -> ExitCode {
+    let options = Cli::parse().node.options_or_exit::<Cli>();
     logging::init(Some("ML_MODEL_NODE"));
     let catalogue = match files::shipped_catalogue() {
         Ok(c) => std::sync::Arc::new(c),
@@ -16,6 +31,7 @@ fn main() -> ExitCode {
     };
     let for_config = catalogue.clone();
     let node = ml_model()
+        .options(options)
         .on_configuration(move |query| configure(&for_config, query))
         .callback(
             move |(meta, app, hw, base_model, _base_hw, base_co2), ctx, out| {
