@@ -78,7 +78,7 @@ pub async fn list(participant: &Participant, wait: Duration, as_json: bool) -> R
             continue;
         }
         let mut line = format!(
-            "{name:width$}  {ty:type_width$}  {:>3} {}  {:>3} {}",
+            "{name:width$}  {ty:type_width$}  {:>3} {:<7}  {:>3} {}",
             s.writers,
             plural(s.writers, "writer"),
             s.readers,
