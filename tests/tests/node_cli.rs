@@ -1,4 +1,9 @@
-//! Protects the node binaries and the orchestrator as command-line programs: `--help` names every flag and its environment variable, `--version` prints the version, an unknown flag or a bad value (from a flag or a variable) is refused with exit code 2 naming it, flags and variables reach a running node, and the orchestrator without `--data-dir` keeps its store in the per-user data directory of its domain, not in the working directory.
+//! Protects the node binaries and the orchestrator as command-line programs: `--help`
+//! names every flag and its environment variable, `--version` prints the version, an
+//! unknown flag or a bad value (from a flag or a variable) is refused with exit code 2
+//! naming it, flags and variables reach a running node, and the orchestrator without
+//! `--data-dir` keeps its store in the per-user data directory of its domain, not in
+//! the working directory.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -133,7 +138,7 @@ fn the_orchestrator_help_states_its_default_data_directory() {
     assert_isolated();
     let (code, out, err) = run(ORCHESTRATOR, &["--help"], &[]);
     assert_eq!(code, 0, "{err}");
-    // clap wraps nothing without a terminal: the sentence is on one line.
+    // clap (built without its wrap_help feature) keeps each help line whole.
     assert!(
         out.contains("$XDG_DATA_HOME/sustainml/orchestrator/domain-<ID>")
             && out.contains("~/.local/share"),
