@@ -133,6 +133,8 @@ pub async fn run(
     let status = tokio::time::timeout_at(deadline, answer)
         .await
         .map_err(|_| too_late(&target.name, "report its new state", wait))??;
+    // Leave as a reader (an SEDP dispose): the node's writers stop sending to us.
+    statuses.close().await;
     print(&status, as_json);
     Ok(())
 }

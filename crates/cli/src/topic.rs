@@ -172,6 +172,9 @@ async fn echo_typed<T: WireType>(
         }
         seen += 1;
     }
+    // Leave as a reader (an SEDP dispose) rather than just exit: a writer waiting
+    // for our acknowledgment of the last sample then stops waiting for us.
+    sub.close().await;
     Ok(())
 }
 

@@ -148,8 +148,12 @@ async fn hz_typed<T: WireType>(
                 new = 0;
             }
             () = until_end => break,
-            _ = &mut ctrl_c => return Ok(()),
+            _ = &mut ctrl_c => break,
         }
+    }
+    sub.close().await;
+    if duration.is_none() {
+        return Ok(());
     }
     if total == 0 {
         bail!(
