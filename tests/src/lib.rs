@@ -391,6 +391,7 @@ impl Drop for Launcher {
 }
 
 pub mod delivery;
+pub mod launch;
 
 impl Peer {
     /// The next stdout line, if one arrives within `timeout` (`Duration::ZERO`: only

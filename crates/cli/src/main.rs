@@ -23,10 +23,13 @@ mod config;
 mod control;
 mod doctor;
 mod launch_file;
+mod launch_log;
 mod launcher;
+mod logs;
 mod nodes;
 mod progress;
 mod rest;
+mod supervise;
 mod task;
 mod topic;
 mod topic_hz;
@@ -91,6 +94,17 @@ enum Command {
     /// Check the DDS domain, network interfaces, multicast route, ports in use and
     /// the nodes in reach; exit 1 if a check fails.
     Doctor(doctor::DoctorArgs),
+    /// Print a node's log from a launch (the latest launch by default).
+    Logs(logs::LogsArgs),
+    /// Run PROGRAM so that it cannot outlive the launcher (used by `launch`).
+    #[command(hide = true)]
+    Supervise {
+        /// The node's program.
+        program: std::ffi::OsString,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +123,11 @@ struct LaunchArgs {
     /// Seconds a node may take to stop after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10.0)]
     grace: f64,
+    /// Where each node's log goes (NODE.log). Default: a new directory under
+    /// $XDG_STATE_HOME/sustainml/log (else ~/.local/state/sustainml/log), which
+    /// `latest` there points at.
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
     /// Another machine's IPv4 address (repeatable): relay DDS discovery to it, for
     /// networks without multicast. Adds to the file's [machine.NAME] addresses.
     #[arg(long = "peer", value_name = "ADDR")]
@@ -266,6 +285,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Task(command) => task::run(command),
         Command::Config(command) => config::run(command),
         Command::Doctor(args) => doctor::run(args),
+        Command::Logs(args) => logs::run(args),
+        Command::Supervise { program, args } => {
+            let code = supervise::run(program, args)?;
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+        }
         Command::Node(NodeCommand::List { json, wait }) => {
             let wait = seconds("wait", wait)?;
             let participant = participant()?;
@@ -306,7 +330,22 @@ fn launch(args: LaunchArgs) -> Result<ExitCode> {
         None => own_dir()?,
     };
     let file = args.file.display();
-    let parsed = match launch_file::parse(&text, &machine, &bin_dir) {
+    let base_dir = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let places = launch_file::Places {
+        bin_dir,
+        base_dir: std::path::absolute(if base_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &base_dir
+        })
+        .context("resolving the launch file's directory")?,
+        path: std::env::var_os("PATH"),
+    };
+    let parsed = match launch_file::parse(&text, &machine, &places) {
         Ok(parsed) => parsed,
         Err(problems) => {
             for p in &problems {
@@ -357,10 +396,21 @@ fn launch(args: LaunchArgs) -> Result<ExitCode> {
         ))
         .into());
     }
+    let stem = args
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "launch".into());
+    let log = std::sync::Arc::new(launch_log::LaunchLog::create(args.log_dir, &stem)?);
+    log.launcher(&format!(
+        "{file}: {} node(s) on machine `{machine}`; logs in {}",
+        here.len(),
+        log.dir().display()
+    ));
     let ok = runtime()?.block_on(async {
-        let relays = launcher::Relays::start(&domains, &peers)?;
-        let ok = launcher::run(here, &bin_dir, grace).await;
-        relays.report();
+        let relays = launcher::Relays::start(&domains, &peers, &log)?;
+        let ok = launcher::run(here, std::sync::Arc::clone(&log), grace).await;
+        relays.report(&log);
         ok
     })?;
     Ok(if ok {

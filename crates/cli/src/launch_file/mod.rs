@@ -1,15 +1,18 @@
-//! Launch files: which nodes run on which machine, with their arguments, environment
-//! and restart policy.
+//! Launch files: which nodes run on which machine, with their program, arguments,
+//! environment and restart policy.
 //!
 //! ```toml
 //! [[node]]
-//! name = "models"            # optional, default: the kind; unique in the file
-//! kind = "ml-model"          # which sustainml-<kind> binary
+//! name = "models"            # optional, default: the kind or the program's file name; unique
+//! kind = "ml-model"          # a built-in node: the sustainml-<kind> binary
+//! # command = ["./my-node", "--flag"]  # or any program (PATH, or relative to this file)
 //! machine = "cloud"          # optional: only `sustainml launch` on this machine starts it
-//! args = ["--flag"]          # optional
+//! args = ["--flag"]          # optional, after the kind's binary or the command
 //! env = { RUST_LOG = "debug" }  # optional, string values
-//! restart = "on-failure"     # "never" (default) or "on-failure"
+//! cwd = "work"               # optional, relative to this file
+//! restart = "on-failure"     # "never" (default), "on-failure" or "always"
 //! max_restarts = 5           # optional, default 5
+//! healthy_after = 30         # optional, seconds: a run this long resets the count
 //!
 //! [machine.cloud]            # optional: discovery without multicast
 //! address = "192.168.1.10"   # this machine's IPv4 address, as the others reach it
@@ -20,9 +23,13 @@
 //!
 //! Validation collects every problem with its line instead of stopping at the first.
 
+mod node;
+mod program;
+
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -41,6 +48,10 @@ pub const KINDS: &[&str] = &[
 /// Restarts after `max_restarts` when the file does not say.
 pub const DEFAULT_MAX_RESTARTS: u32 = 5;
 
+/// A run at least this long resets the restart count and backoff, when the file does
+/// not say (`healthy_after`).
+pub const DEFAULT_HEALTHY_AFTER: Duration = Duration::from_secs(30);
+
 /// What to do when a node's process ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Restart {
@@ -48,6 +59,33 @@ pub enum Restart {
     Never,
     /// Start it again (with backoff) when it exits with a failure or a signal.
     OnFailure,
+    /// Start it again (with backoff) whenever it ends, however it ends.
+    Always,
+}
+
+impl Restart {
+    /// How the launch file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::OnFailure => "on-failure",
+            Self::Always => "always",
+        }
+    }
+}
+
+/// What a node runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// A built-in node: `sustainml-<kind>` beside the launcher (or in `--bin-dir`).
+    Kind(String),
+    /// Any program: looked up in PATH, or relative to the launch file if it has a `/`.
+    Command {
+        /// The program as written.
+        program: String,
+        /// Its arguments from `command` (the node's `args` follow them).
+        args: Vec<String>,
+    },
 }
 
 /// One node of a launch file.
@@ -55,18 +93,25 @@ pub enum Restart {
 pub struct NodeSpec {
     /// Its name in logs (unique in the file).
     pub name: String,
-    /// Its kind (one of [`KINDS`]).
-    pub kind: String,
+    /// What it runs.
+    pub program: Program,
     /// The machine it runs on; `None` runs it everywhere.
     pub machine: Option<String>,
-    /// Command-line arguments.
+    /// Command-line arguments after the program's own.
     pub args: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Working directory: as written (relative to the launch file) until checked,
+    /// then absolute for the nodes of this machine; `None`: the launcher's.
+    pub cwd: Option<PathBuf>,
+    /// The program file, once checked for this machine.
+    pub executable: Option<PathBuf>,
     /// Restart policy.
     pub restart: Restart,
-    /// Restarts before giving up.
+    /// Restarts in a row before giving up.
     pub max_restarts: u32,
+    /// A run at least this long resets the restart count and backoff.
+    pub healthy_after: Duration,
     /// Line of its `[[node]]` table.
     pub line: usize,
 }
@@ -77,9 +122,12 @@ impl NodeSpec {
         self.machine.as_deref().is_none_or(|m| m == machine)
     }
 
-    /// The node's binary in `bin_dir`.
-    pub fn binary(&self, bin_dir: &Path) -> PathBuf {
-        bin_dir.join(format!("sustainml-{}", self.kind))
+    /// Its whole argument list: the command's arguments, then `args`.
+    pub fn argv(&self) -> Vec<String> {
+        match &self.program {
+            Program::Kind(_) => self.args.clone(),
+            Program::Command { args, .. } => args.iter().chain(&self.args).cloned().collect(),
+        }
     }
 }
 
@@ -173,9 +221,21 @@ impl Checker<'_> {
     }
 }
 
-/// Parses and checks a launch file. Binaries are checked for the nodes that run on
-/// `machine`, in `bin_dir`. Returns the nodes and machines, or every problem found.
-pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<LaunchFile, Vec<Problem>> {
+/// Where a launch file's programs are found.
+#[derive(Debug, Clone)]
+pub struct Places {
+    /// The built-in `sustainml-<kind>` binaries.
+    pub bin_dir: PathBuf,
+    /// The launch file's directory: relative commands and `cwd` start there.
+    pub base_dir: PathBuf,
+    /// The PATH that bare program names are looked up in.
+    pub path: Option<std::ffi::OsString>,
+}
+
+/// Parses and checks a launch file. Programs and working directories are checked for
+/// the nodes that run on `machine`. Returns the nodes and machines, or every problem
+/// found.
+pub fn parse(text: &str, machine: &str, places: &Places) -> Result<LaunchFile, Vec<Problem>> {
     let mut c = Checker {
         text,
         problems: Vec::new(),
@@ -205,7 +265,7 @@ pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<LaunchFile, Ve
         match value.get_ref() {
             DeValue::Array(tables) => {
                 for t in tables.iter() {
-                    if let Some(n) = node(&mut c, t) {
+                    if let Some(n) = node::node(&mut c, t) {
                         nodes.push(n);
                     }
                 }
@@ -226,15 +286,21 @@ pub fn parse(text: &str, machine: &str, bin_dir: &Path) -> Result<LaunchFile, Ve
                 ),
             });
         }
-        if n.runs_on(machine) && !n.binary(bin_dir).is_file() {
-            c.problems.push(Problem {
+    }
+    for n in nodes.iter_mut().filter(|n| n.runs_on(machine)) {
+        match program::resolve(&n.program, places) {
+            Ok(exe) => n.executable = Some(exe),
+            Err(why) => c.problems.push(Problem {
                 line: n.line,
-                message: format!(
-                    "binary {} for node `{}` not found",
-                    n.binary(bin_dir).display(),
-                    n.name
-                ),
-            });
+                message: format!("node `{}`: {why}", n.name),
+            }),
+        }
+        match program::working_dir(n.cwd.as_deref(), places) {
+            Ok(dir) => n.cwd = dir,
+            Err(why) => c.problems.push(Problem {
+                line: n.line,
+                message: format!("node `{}`: {why}", n.name),
+            }),
         }
     }
     if c.problems.is_empty() && nodes.is_empty() && errors.is_empty() {
@@ -329,172 +395,5 @@ fn machine_tables(
     }
 }
 
-/// Checks one `[[node]]` table; `None` if it has a problem.
-fn node(c: &mut Checker<'_>, value: &Spanned<DeValue<'_>>) -> Option<NodeSpec> {
-    let start = value.span().start;
-    let line = c.line(start);
-    let Some(table) = value.get_ref().as_table() else {
-        c.report(start, "each `node` must be a table");
-        return None;
-    };
-    let (mut name, mut kind, mut machine) = (None, None, None);
-    let (mut args, mut env) = (Vec::new(), Vec::new());
-    let (mut restart, mut max_restarts) = (Restart::Never, DEFAULT_MAX_RESTARTS);
-    for (key, v) in table.iter() {
-        let k = key.get_ref().as_ref();
-        let at = v.span().start;
-        match k {
-            "name" => name = c.string(k, v),
-            "machine" => machine = c.string(k, v),
-            "kind" => {
-                if let Some(s) = c.string(k, v) {
-                    if KINDS.contains(&s.as_str()) {
-                        kind = Some(s);
-                    } else {
-                        c.report(
-                            at,
-                            format!("unknown node kind `{s}` (known: {})", KINDS.join(", ")),
-                        );
-                    }
-                }
-            }
-            "args" => match v.get_ref().as_array() {
-                Some(items) => {
-                    for item in items.iter() {
-                        if let Some(s) = c.string("args", item) {
-                            args.push(s);
-                        }
-                    }
-                }
-                None => c.report(
-                    at,
-                    format!(
-                        "`args` must be an array of strings, not {}",
-                        v.get_ref().type_str()
-                    ),
-                ),
-            },
-            "env" => match v.get_ref().as_table() {
-                Some(vars) => {
-                    for (var, val) in vars.iter() {
-                        if let Some(s) = c.string(&format!("env.{}", var.get_ref()), val) {
-                            env.push((var.get_ref().to_string(), s));
-                        }
-                    }
-                }
-                None => c.report(
-                    at,
-                    format!(
-                        "`env` must be a table of strings, not {}",
-                        v.get_ref().type_str()
-                    ),
-                ),
-            },
-            "restart" => match c.string(k, v).as_deref() {
-                Some("never") => restart = Restart::Never,
-                Some("on-failure") => restart = Restart::OnFailure,
-                Some(other) => c.report(
-                    at,
-                    format!("`restart` must be \"never\" or \"on-failure\", not \"{other}\""),
-                ),
-                None => {}
-            },
-            "max_restarts" => {
-                let parsed = v.get_ref().as_integer().and_then(|i| {
-                    let digits = i.as_str().replace('_', "");
-                    u32::from_str_radix(digits.trim_start_matches('+'), i.radix()).ok()
-                });
-                match parsed {
-                    Some(n) => max_restarts = n,
-                    None => c.report(
-                        at,
-                        format!(
-                            "`max_restarts` must be a non-negative integer, not {}",
-                            v.get_ref().type_str()
-                        ),
-                    ),
-                }
-            }
-            other => c.report(
-                key.span().start,
-                format!(
-                    "unknown key `{other}` in [[node]] (known: name, kind, machine, args, env, restart, max_restarts)"
-                ),
-            ),
-        }
-    }
-    if kind.is_none() && !table.iter().any(|(k, _)| k.get_ref().as_ref() == "kind") {
-        c.report(start, "[[node]] without `kind`");
-    }
-    // A node with other problems still takes part in the duplicate and binary checks;
-    // the file is refused as a whole anyway.
-    let kind = kind?;
-    Some(NodeSpec {
-        name: name.unwrap_or_else(|| kind.clone()),
-        kind,
-        machine,
-        args,
-        env,
-        restart,
-        max_restarts,
-        line,
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bins() -> PathBuf {
-        PathBuf::from("/nonexistent")
-    }
-
-    #[test]
-    fn every_problem_has_its_line() {
-        let text = "[[node]]\nkind = \"ml-modle\"\n\n[[node]]\nkind = \"orchestrator\"\nmax_restarts = \"x\"\ncolour = 1\n[[node]]\nkind = \"orchestrator\"\n";
-        let problems = parse(text, "m", &bins()).expect_err("problems");
-        let lines: Vec<_> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![2, 4, 6, 7, 8, 8], "{problems:?}");
-        assert!(problems[0].message.contains("ml-modle"));
-        assert!(problems[1].message.contains("not found"));
-    }
-
-    #[test]
-    fn duplicates_and_machines() {
-        let text = "[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\n[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\nrestart = \"on-failure\"\n";
-        let problems = parse(text, "a", &bins()).expect_err("duplicate");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].line, 4);
-        assert!(problems[0].message.contains("duplicate"));
-    }
-
-    #[test]
-    fn machines_give_each_machine_the_others_as_peers() {
-        let text = "[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\n\n[machine.a]\naddress = \"10.0.0.1\"\n[machine.b]\naddress = \"10.0.0.2\"\n[machine.c]\naddress = \"10.0.0.3\"\n";
-        let file = parse(text, "a", &bins()).expect("valid");
-        let ip = |d| Ipv4Addr::new(10, 0, 0, d);
-        assert_eq!(file.peers_of("a"), vec![ip(2), ip(3)]);
-        assert_eq!(file.peers_of("c"), vec![ip(1), ip(2)]);
-        assert_eq!(file.peers_of("elsewhere"), vec![ip(1), ip(2), ip(3)]);
-        assert_eq!(file.machines[1].line, 7);
-    }
-
-    #[test]
-    fn bad_machines_are_reported_with_their_lines() {
-        let text = "[[node]]\nkind = \"orchestrator\"\nmachine = \"b\"\n[machine.a]\naddress = \"10.0.0.300\"\n[machine.b]\nadress = \"10.0.0.2\"\n[machine.c]\naddress = \"127.0.0.1\"\n[machine.d]\naddress = \"10.0.0.9\"\n[machine.e]\naddress = \"10.0.0.9\"\n";
-        let problems = parse(text, "a", &bins()).expect_err("problems");
-        let lines: Vec<_> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![5, 6, 7, 9, 12], "{problems:?}");
-        assert!(problems[0].message.contains("not an IPv4 address"));
-        assert!(problems[2].message.contains("unknown key `adress`"));
-        assert!(problems[3].message.contains("loopback"));
-        assert!(problems[4]
-            .message
-            .contains("address 10.0.0.9 of machine `d`"));
-        let problems = parse("machine = 3\n", "a", &bins()).expect_err("problems");
-        assert!(
-            problems[0].message.contains("[machine.NAME]"),
-            "{problems:?}"
-        );
-    }
-}
+mod tests;
