@@ -54,12 +54,17 @@ impl LaunchLog {
                 let dir = root.join(format!("{stem}-{time}-{}", std::process::id()));
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating the log directory {}", dir.display()))?;
-                let latest = root.join("latest");
-                let _ = std::fs::remove_file(&latest);
                 if let Some(name) = dir.file_name() {
-                    std::os::unix::fs::symlink(name, &latest).with_context(|| {
-                        format!("pointing {} at the new log directory", latest.display())
-                    })?;
+                    // A new link renamed over `latest`: atomic, whatever other
+                    // launches do at the same time.
+                    let latest = root.join("latest");
+                    let link = root.join(format!(".latest-{}", std::process::id()));
+                    let _ = std::fs::remove_file(&link);
+                    std::os::unix::fs::symlink(name, &link)
+                        .and_then(|()| std::fs::rename(&link, &latest))
+                        .with_context(|| {
+                            format!("pointing {} at the new log directory", latest.display())
+                        })?;
                 }
                 dir
             }
