@@ -101,7 +101,7 @@ fn check_reports_every_problem_with_its_line() {
     assert_eq!(code, 2, "{err}");
     for expected in [
         ":line 2: unknown node kind `ml-modle`",
-        ":line 3: binary /nonexistent/sustainml-orchestrator",
+        ":line 3: node `orchestrator`: binary /nonexistent/sustainml-orchestrator",
         ":line 5: `restart` must be",
         ":line 6: unknown key `colour`",
         ":line 7: duplicate node name `orchestrator`",
@@ -195,6 +195,7 @@ fn a_failing_node_is_restarted_then_given_up() {
 #[test]
 fn topic_list_shows_the_fourteen_topics() {
     // `sustainml topic list` prints every SustainML topic with its type.
+    assert_isolated();
     let (code, out, err) = run(153, &["topic", "list"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 14, "{out}");
@@ -248,15 +249,15 @@ fn topic_echo_of_an_unknown_topic_is_one_line_and_exit_2() {
     assert!(err.contains("/sustainml/nope") && err.contains("/sustainml/status"));
 }
 
-/// A bin dir whose `sustainml-app-requirements` ignores SIGTERM and prints its pid.
-fn deaf_node_bin_dir(tag: &str) -> PathBuf {
+/// A node program that ignores SIGTERM and prints its pid.
+fn deaf_node(tag: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let dir = repo_root().join(format!(
         "target/test-data/cli-deaf-{tag}-{}",
         std::process::id()
     ));
-    std::fs::create_dir_all(&dir).expect("bin dir");
-    let script = dir.join("sustainml-app-requirements");
+    std::fs::create_dir_all(&dir).expect("program dir");
+    let script = dir.join("deaf.sh");
     // The ignored SIGTERM survives the exec; only SIGKILL ends it.
     std::fs::write(
         &script,
@@ -264,31 +265,28 @@ fn deaf_node_bin_dir(tag: &str) -> PathBuf {
     )
     .expect("script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
+    script
 }
 
 /// Starts a launcher of one deaf node; returns it, its scratch dir and the node's pid.
 fn launch_deaf_node(domain: u16, tag: &str, grace: &str) -> (Child, PathBuf, String) {
-    let bins = deaf_node_bin_dir(tag);
+    let program = deaf_node(tag);
     let file = temp_file(
         &format!("deaf-{tag}.toml"),
-        &["[[node]]".into(), "kind = \"app-requirements\"".into()],
+        &[
+            "[[node]]".into(),
+            "name = \"app-requirements\"".into(),
+            format!("command = [\"{}\"]", program.display()),
+        ],
     );
-    let args = [
-        "launch",
-        file.to_str().expect("path"),
-        "--bin-dir",
-        bins.to_str().expect("path"),
-        "--grace",
-        grace,
-    ];
+    let args = ["launch", file.to_str().expect("path"), "--grace", grace];
     let (launcher, dir) = spawn_launcher(domain, tag, &args);
     let deadline = Instant::now() + Duration::from_secs(30);
     let pid = loop {
         let out = read(&dir, "stdout");
         if let Some(pid) = out
             .lines()
-            .find_map(|l| l.strip_prefix("[app-requirements] deaf "))
+            .find_map(|l| l.split_once("[app-requirements] deaf ").map(|(_, pid)| pid))
         {
             break pid.trim().to_owned();
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use sustainml_dds::relay::RelayStats;
 use sustainml_dds::DiscoveryRelay;
@@ -32,6 +32,8 @@ use crate::launch_log::{LaunchLog, Stream};
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest restart delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a supervisor told to kill its node has before its whole group is killed.
+const KILL_WAIT: Duration = Duration::from_secs(2);
 /// The name the discovery relays log under.
 const RELAY: &str = "discovery-relay";
 
@@ -345,10 +347,17 @@ impl Supervised {
             }
             _ = turned_true(killed) => {}
         }
+        // The supervisor SIGKILLs the rest of its group and reaps it; should it not
+        // end, the whole group goes.
         if let Some(group) = group {
-            let _ = killpg(group, Signal::SIGKILL);
+            let _ = kill(group, Signal::SIGUSR1);
         }
-        let _ = child.wait().await;
+        if tokio::time::timeout(KILL_WAIT, child.wait()).await.is_err() {
+            if let Some(group) = group {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            let _ = child.wait().await;
+        }
         self.say("killed");
     }
 }

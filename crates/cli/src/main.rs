@@ -1,8 +1,9 @@
 //! `sustainml`: the command-line tool of sustainml-rs. It launches the nodes of a
-//! launch file on this machine (`launch`), inspects a running graph over DDS
-//! (`topic list|echo`, `node list`), submits and follows problems through the
-//! orchestrator's REST API (`task submit|list|show`), queries and configures nodes
-//! over DDS (`config get|set`) and diagnoses the network (`doctor`).
+//! launch file on this machine (`launch`) and reads their logs back (`logs`),
+//! inspects and drives a running graph over DDS (`topic list|echo|hz|pub`,
+//! `node list|control`), submits and follows problems through the orchestrator's
+//! REST API (`task submit|list|show|cancel`), queries and configures nodes over DDS
+//! (`config get|set`) and diagnoses the network (`doctor`).
 //!
 //! Exit codes:
 //!

@@ -12,7 +12,9 @@
 //! and everything it starts (a wrapper script's children too) stay in that group:
 //!
 //! - the launcher stops a node with SIGTERM to the whole group (this process ignores
-//!   it and waits for the node), and kills it with SIGKILL to the whole group;
+//!   it and waits for the node), and kills it with SIGUSR1 to this process, which
+//!   SIGKILLs every other process of the group and reaps what is its own (a SIGKILL
+//!   to the whole group would leave the node's processes to whoever adopts them);
 //! - when the launcher is gone (end-of-file on stdin), this process sends SIGTERM to
 //!   the group, gives it [`LEFTOVER_GRACE`], then SIGKILLs what is left and exits;
 //! - when the node ends by itself, what it left running in the group (a wrapper's
@@ -58,6 +60,7 @@ async fn supervise(program: OsString, args: Vec<OsString>) -> Result<i32> {
     let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let mut hup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut kill_now = signal(SignalKind::user_defined1()).context("SIGUSR1 handler")?;
     nix::sys::prctl::set_child_subreaper(true).context("becoming the group's subreaper")?;
     let mut child = tokio::process::Command::new(&program)
         .args(&args)
@@ -75,6 +78,11 @@ async fn supervise(program: OsString, args: Vec<OsString>) -> Result<i32> {
                     // The launcher is gone: take the whole group down, then leave.
                     wind_down(node).await;
                     return Ok(1);
+                }
+            }
+            _ = kill_now.recv() => {
+                for pid in others(getpgrp()) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
                 }
             }
             // The launcher signalled the whole group: the node got it too.

@@ -32,7 +32,7 @@ pub(super) fn resolve(program: &Program, places: &Places) -> Result<PathBuf, Str
                 let candidate = dir.join(program);
                 match check(&candidate) {
                     Ok(()) => return Ok(candidate),
-                    Err(Missing::NotExecutable) if found_not_executable.is_none() => {
+                    Err(Unusable::NoExecuteBit) if found_not_executable.is_none() => {
                         found_not_executable = Some(candidate)
                     }
                     Err(_) => {}
@@ -64,29 +64,29 @@ pub(super) fn working_dir(cwd: Option<&Path>, places: &Places) -> Result<Option<
 }
 
 #[derive(Debug)]
-enum Missing {
-    NotFound,
-    NotAFile,
-    NotExecutable,
+enum Unusable {
+    Absent,
+    Directory,
+    NoExecuteBit,
 }
 
-impl std::fmt::Display for Missing {
+impl std::fmt::Display for Unusable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::NotFound => "not found",
-            Self::NotAFile => "is not a file",
-            Self::NotExecutable => "is not executable",
+            Self::Absent => "not found",
+            Self::Directory => "is not a file",
+            Self::NoExecuteBit => "is not executable",
         })
     }
 }
 
-fn check(path: &Path) -> Result<(), Missing> {
-    let meta = std::fs::metadata(path).map_err(|_| Missing::NotFound)?;
+fn check(path: &Path) -> Result<(), Unusable> {
+    let meta = std::fs::metadata(path).map_err(|_| Unusable::Absent)?;
     if !meta.is_file() {
-        return Err(Missing::NotAFile);
+        return Err(Unusable::Directory);
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(Missing::NotExecutable);
+        return Err(Unusable::NoExecuteBit);
     }
     Ok(())
 }
