@@ -392,6 +392,7 @@ impl Drop for Launcher {
 
 pub mod delivery;
 pub mod launch;
+pub mod rest_api;
 
 impl Peer {
     /// The next stdout line, if one arrives within `timeout` (`Duration::ZERO`: only

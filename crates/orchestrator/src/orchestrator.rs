@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::{Event, NodeInfo, TaskDetails, TaskState, TaskSummary};
-use crate::optimize::{self, OptimizationReport};
+use crate::optimize::{self, Budget, OptimizationReport};
 use crate::options::OrchestratorOptions;
 use crate::output::NodeOutput;
 use crate::registry::Registry;
@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub active: HashMap<TaskIdImpl, Active>,
     pub registry: Registry,
     pub runs: HashMap<u32, OptimizationReport>,
+    /// How to cancel each optimisation run in flight, by problem.
+    pub cancels: HashMap<u32, tokio::sync::watch::Sender<bool>>,
 }
 
 impl State {
@@ -82,6 +84,41 @@ pub(crate) struct Inner {
 impl Inner {
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// See [`Orchestrator::send_control`].
+    pub async fn send_control(
+        &self,
+        target: Option<&str>,
+        cmd_node: CmdNode,
+        cmd_task: CmdTask,
+        task_id: TaskIdImpl,
+    ) -> Result<()> {
+        let command = NodeControlImpl {
+            cmd_node,
+            cmd_task,
+            target_node: target.unwrap_or_default().to_owned(),
+            source_node: NodeId::Orchestrator.node_name().to_owned(),
+            task_id,
+        };
+        tracing::info!(target = target.unwrap_or("every node"), %cmd_node, %cmd_task, task = %task_id, "control command");
+        self.control.write(command).await?;
+        Ok(())
+    }
+
+    /// Tells every node to stop task `id` and fails it as "cancelled" (a task that is
+    /// not running is left as it is).
+    pub async fn cancel_running(&self, id: TaskIdImpl) {
+        if !self.state().active.contains_key(&id) {
+            return;
+        }
+        if let Err(e) = self
+            .send_control(None, CmdNode::NoCmd, CmdTask::Stop, id)
+            .await
+        {
+            tracing::warn!(task = %id, "cannot tell the nodes to stop it: {e}");
+        }
+        self.fail(id, "cancelled".to_owned());
     }
 
     pub fn emit(&self, event: Event) {
@@ -203,6 +240,48 @@ impl Orchestrator {
     /// so within [`id_settle`](OrchestratorOptions::id_settle) of the start this waits
     /// for that replay before choosing an id.
     pub async fn new_task(&self, input: UserInputImpl) -> Result<TaskIdImpl> {
+        let auto = (input.optimize_carbon_footprint_auto && input.desired_carbon_footprint > 0.0)
+            .then(|| (input.desired_carbon_footprint, self.inner.options.budget));
+        self.start_problem(input, auto).await
+    }
+
+    /// Starts a new problem as an automatic optimisation run with its own target and
+    /// budget, whatever the input's `optimize_carbon_footprint_auto` says: iterations
+    /// follow until the footprint is at or below `target` (0: no target), the budget
+    /// runs out, ML_MODEL has no better model, an iteration fails, or
+    /// [`cancel_optimization`](Self::cancel_optimization). A problem has at most one
+    /// run, named by the problem id.
+    pub async fn optimize(
+        &self,
+        input: UserInputImpl,
+        target: f64,
+        budget: Budget,
+    ) -> Result<TaskIdImpl> {
+        self.start_problem(input, Some((target, budget))).await
+    }
+
+    /// The budget of a run that does not give its own (from the options).
+    pub fn default_budget(&self) -> Budget {
+        self.inner.options.budget
+    }
+
+    /// Every optimisation run, by problem id (running ones as they are now).
+    pub async fn optimizations(&self) -> Result<Vec<OptimizationReport>> {
+        optimize::list(&self.inner).await
+    }
+
+    /// Stops the optimisation run of `problem_id` and cancels its running iteration;
+    /// the run's stop reason is [`StopKind::Cancelled`](crate::StopKind::Cancelled).
+    /// `false` if it had already stopped; [`Error::UnknownProblem`] if there is none.
+    pub async fn cancel_optimization(&self, problem_id: u32) -> Result<bool> {
+        optimize::cancel(&self.inner, problem_id).await
+    }
+
+    async fn start_problem(
+        &self,
+        input: UserInputImpl,
+        auto: Option<(f64, Budget)>,
+    ) -> Result<TaskIdImpl> {
         let settle = self
             .inner
             .options
@@ -222,16 +301,14 @@ impl Orchestrator {
             st.last_iteration.insert(p, 1);
             TaskIdImpl::new(p, 1)
         };
-        let auto = input.optimize_carbon_footprint_auto && input.desired_carbon_footprint > 0.0;
-        let target = input.desired_carbon_footprint;
         let empty = (
             MLModelImpl::default(),
             HWResourceImpl::default(),
             CO2FootprintImpl::default(),
         );
         self.inner.start_task(id, input, empty).await?;
-        if auto {
-            let job = optimize::spawn(&self.inner, id, target, self.inner.options.budget);
+        if let Some((target, budget)) = auto {
+            let job = optimize::spawn(&self.inner, id, target, budget);
             let mut jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
             jobs.retain(|j| !j.is_finished());
             jobs.push(job);
@@ -315,16 +392,9 @@ impl Orchestrator {
         cmd_task: CmdTask,
         task_id: TaskIdImpl,
     ) -> Result<()> {
-        let command = NodeControlImpl {
-            cmd_node,
-            cmd_task,
-            target_node: target.unwrap_or_default().to_owned(),
-            source_node: NodeId::Orchestrator.node_name().to_owned(),
-            task_id,
-        };
-        tracing::info!(target = target.unwrap_or("every node"), %cmd_node, %cmd_task, task = %task_id, "control command");
-        self.inner.control.write(command).await?;
-        Ok(())
+        self.inner
+            .send_control(target, cmd_node, cmd_task, task_id)
+            .await
     }
 
     /// Cancels a running task: every node is told to stop it, and it fails with the
@@ -337,9 +407,7 @@ impl Orchestrator {
                 None => Err(Error::UnknownTask(id)),
             };
         }
-        self.send_control(None, CmdNode::NoCmd, CmdTask::Stop, id)
-            .await?;
-        self.inner.fail(id, "cancelled".to_owned());
+        self.inner.cancel_running(id).await;
         Ok(true)
     }
 

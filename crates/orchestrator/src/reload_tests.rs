@@ -108,6 +108,7 @@ fn report(iterations: &[u32]) -> OptimizationReport {
             .collect(),
         stopped: None,
         best: None,
+        budget: None,
     }
 }
 

@@ -69,6 +69,7 @@ fn killed_orchestrator_store(dir: &std::path::Path, now: u64) {
         }],
         stopped: None,
         best: Some(TaskIdImpl::new(1, 1)),
+        budget: None,
     };
     let json = serde_json::to_string(&report).expect("report JSON");
     store.put_run(1, &json).expect("the run");

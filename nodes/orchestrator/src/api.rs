@@ -18,7 +18,7 @@ use crate::AppState;
 /// GET /: who answers.
 pub async fn root() -> Json<Value> {
     Json(json!({
-        "message": "SustainML orchestrator (sustainml-rs): POST /user_input, POST /config_request, GET|POST /status, GET|POST /results, GET /tasks, GET /tasks/{problem}/{iteration}, POST /tasks/{problem}/{iteration}/cancel, POST /control, GET /events, GET /ready"
+        "message": "SustainML orchestrator (sustainml-rs): POST /user_input, POST /config_request, GET|POST /status, GET|POST /results, GET /tasks, GET /tasks/{problem}/{iteration}, POST /tasks/{problem}/{iteration}/cancel, POST /control, GET /events, GET /ready, GET|POST /optimizations, GET /optimizations/{id}, POST /optimizations/{id}/cancel"
     }))
 }
 

@@ -42,6 +42,7 @@ pub mod control;
 pub mod error;
 pub mod events;
 pub mod input;
+pub mod optimizations;
 pub mod results;
 
 use std::future::Future;
@@ -84,6 +85,15 @@ pub fn router(orch: Arc<Orchestrator>, shutdown: watch::Receiver<bool>) -> Route
         .route("/control", axum::routing::post(control::control))
         .route("/events", get(events::events))
         .route("/ready", get(api::ready))
+        .route(
+            "/optimizations",
+            get(optimizations::list).post(optimizations::start),
+        )
+        .route("/optimizations/{id}", get(optimizations::get))
+        .route(
+            "/optimizations/{id}/cancel",
+            axum::routing::post(optimizations::cancel),
+        )
         .fallback(api::not_found)
         .with_state(AppState { orch, shutdown })
 }

@@ -8,25 +8,54 @@
 //! [`Event::Iteration`] and store the run's report, so progress is visible and
 //! survives a restart).
 
+mod experiment;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sustainml_types::{NodeId, TaskIdImpl};
-use tokio::sync::broadcast;
+use sustainml_types::TaskIdImpl;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::model::{Event, IterationMetric, TaskState};
+use crate::model::Event;
 use crate::orchestrator::Inner;
+use experiment::Experiment;
 
-/// Limits of an automatic optimisation run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limits of an automatic optimisation run (in JSON:
+/// `{"max_iterations": N, "max_seconds": S}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "BudgetJson", into = "BudgetJson")]
 pub struct Budget {
     /// Iterations at most, the first included (default 5).
     pub max_iterations: u32,
     /// Wall time at most, from the first iteration's start (default 10 min).
     pub max_time: Duration,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BudgetJson {
+    max_iterations: u32,
+    max_seconds: f64,
+}
+
+impl From<BudgetJson> for Budget {
+    fn from(b: BudgetJson) -> Self {
+        Self {
+            max_iterations: b.max_iterations,
+            max_time: Duration::try_from_secs_f64(b.max_seconds).unwrap_or(Duration::MAX),
+        }
+    }
+}
+
+impl From<Budget> for BudgetJson {
+    fn from(b: Budget) -> Self {
+        Self {
+            max_iterations: b.max_iterations,
+            max_seconds: b.max_time.as_secs_f64(),
+        }
+    }
 }
 
 impl Default for Budget {
@@ -55,6 +84,8 @@ pub enum StopKind {
     TaskFailed,
     /// The orchestrator could not go on (store or DDS error).
     Error,
+    /// Someone cancelled it.
+    Cancelled,
 }
 
 /// How a run stopped.
@@ -88,180 +119,10 @@ pub struct OptimizationReport {
     pub stopped: Option<Stop>,
     /// The iteration with the lowest footprint so far.
     pub best: Option<TaskIdImpl>,
-}
-
-type Listener = Box<dyn Fn(&OptimizationReport, &IterationMetric) + Send + Sync>;
-
-/// One optimisation run (NNI's execution-engine shape: submit, wait, budget, listeners).
-pub(crate) struct Experiment {
-    inner: Arc<Inner>,
-    budget: Budget,
-    started: Instant,
-    submitted: u32,
-    report: OptimizationReport,
-    listeners: Vec<Listener>,
-}
-
-impl Experiment {
-    fn new(inner: Arc<Inner>, problem_id: u32, target: f64, budget: Budget) -> Self {
-        Self {
-            inner,
-            budget,
-            started: Instant::now(),
-            submitted: 1,
-            report: OptimizationReport {
-                problem_id,
-                target,
-                iterations: Vec::new(),
-                stopped: None,
-                best: None,
-            },
-            listeners: Vec::new(),
-        }
-    }
-
-    /// Starts the next iteration.
-    async fn submit(&mut self) -> Result<TaskIdImpl> {
-        let id = self
-            .inner
-            .next_iteration(self.report.problem_id, None)
-            .await?;
-        self.submitted += 1;
-        Ok(id)
-    }
-
-    /// Waits for an iteration; its state and footprint, or why the wait stopped.
-    async fn wait(&self, id: TaskIdImpl) -> std::result::Result<(TaskState, Option<f64>), Stop> {
-        let remaining = self.budget.max_time.saturating_sub(self.started.elapsed());
-        match self.inner.wait_task(id, remaining).await {
-            Ok(TaskState::Done) => {
-                let out = self
-                    .inner
-                    .db
-                    .call(move |s| s.output(id, NodeId::CarbonFootprint))
-                    .await
-                    .map_err(|e| stop(StopKind::Error, e.to_string()))?;
-                Ok((TaskState::Done, out.and_then(|o| o.carbon_footprint())))
-            }
-            Ok(state) => Ok((state, None)),
-            Err(Error::Timeout { .. }) => Err(stop(
-                StopKind::TimeExhausted,
-                format!(
-                    "time budget of {:?} exhausted while iteration {id} ran",
-                    self.budget.max_time
-                ),
-            )),
-            Err(e) => Err(stop(StopKind::Error, e.to_string())),
-        }
-    }
-
-    fn budget_exhausted(&self) -> Option<Stop> {
-        if self.submitted >= self.budget.max_iterations {
-            return Some(stop(
-                StopKind::IterationsExhausted,
-                format!(
-                    "{} iterations run (budget {}) without reaching the target",
-                    self.submitted, self.budget.max_iterations
-                ),
-            ));
-        }
-        (self.started.elapsed() >= self.budget.max_time).then(|| {
-            stop(
-                StopKind::TimeExhausted,
-                format!("time budget of {:?} exhausted", self.budget.max_time),
-            )
-        })
-    }
-
-    fn notify(&mut self, task_id: TaskIdImpl, carbon: Option<f64>) {
-        self.report.iterations.push(IterationRecord {
-            task_id,
-            carbon_footprint: carbon,
-        });
-        let best = self
-            .report
-            .iterations
-            .iter()
-            .filter_map(|i| i.carbon_footprint.map(|c| (c, i.task_id)))
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        self.report.best = best.map(|(_, id)| id);
-        let metric = IterationMetric {
-            task_id,
-            carbon_footprint: carbon,
-            target: self.report.target,
-        };
-        for l in &self.listeners {
-            l(&self.report, &metric);
-        }
-    }
-
-    async fn run(mut self, first: TaskIdImpl) {
-        let mut task = first;
-        let outcome = loop {
-            let (state, carbon) = match self.wait(task).await {
-                Ok(r) => r,
-                Err(s) => break s,
-            };
-            let no_model = match state {
-                TaskState::Done => self
-                    .inner
-                    .db
-                    .call(move |s| s.output(task, NodeId::MlModel))
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|m| m.no_model()),
-                _ => None,
-            };
-            // An iteration without a model has no footprint worth comparing.
-            self.notify(task, if no_model.is_some() { None } else { carbon });
-            if let TaskState::Failed { reason } = state {
-                break stop(
-                    StopKind::TaskFailed,
-                    format!("iteration {task} failed: {reason}"),
-                );
-            }
-            if let Some(why) = no_model {
-                break stop(StopKind::NoModel, why);
-            }
-            match carbon {
-                Some(c) if c <= self.report.target => {
-                    break stop(
-                        StopKind::TargetReached,
-                        format!(
-                            "footprint {c} at {task} is at or below the target {}",
-                            self.report.target
-                        ),
-                    )
-                }
-                _ => {}
-            }
-            if let Some(s) = self.budget_exhausted() {
-                break s;
-            }
-            task = match self.submit().await {
-                Ok(t) => t,
-                Err(e) => {
-                    break stop(
-                        StopKind::Error,
-                        format!("cannot start the next iteration: {e}"),
-                    )
-                }
-            };
-        };
-        tracing::info!(
-            problem = self.report.problem_id,
-            "optimisation stopped: {}",
-            outcome.message
-        );
-        self.report.stopped = Some(outcome.clone());
-        record(&self.inner, &self.report);
-        self.inner.emit(Event::OptimizationFinished {
-            problem_id: self.report.problem_id,
-            reason: outcome.message,
-            best: self.report.best,
-        });
-    }
+    /// Its budget (absent in reports stored before budgets were kept: the
+    /// orchestrator's default then applies).
+    #[serde(default)]
+    pub budget: Option<Budget>,
 }
 
 pub(crate) fn stop(kind: StopKind, message: String) -> Stop {
@@ -299,17 +160,14 @@ pub(crate) fn spawn(
 /// iterations started so far.
 pub(crate) fn resume(
     inner: &Arc<Inner>,
-    report: OptimizationReport,
+    mut report: OptimizationReport,
     current: TaskIdImpl,
     started: Instant,
     submitted: u32,
 ) -> JoinHandle<()> {
-    let mut exp = Experiment::new(
-        Arc::clone(inner),
-        report.problem_id,
-        report.target,
-        inner.options.budget,
-    );
+    let budget = report.budget.unwrap_or(inner.options.budget);
+    report.budget = Some(budget);
+    let mut exp = Experiment::new(Arc::clone(inner), report.problem_id, report.target, budget);
     exp.report = report;
     exp.started = started;
     exp.submitted = submitted;
@@ -322,8 +180,54 @@ fn launch(inner: &Arc<Inner>, mut exp: Experiment, first: TaskIdImpl) -> JoinHan
         record(&i, report);
         i.emit(Event::Iteration(metric.clone()));
     }));
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    inner
+        .state()
+        .cancels
+        .insert(exp.report.problem_id, cancel_tx);
+    exp.cancelled = Some(cancel_rx);
     record(inner, &exp.report);
     tokio::spawn(exp.run(first))
+}
+
+/// Cancels the running optimisation of `problem_id` (and its running iteration).
+/// `false` if the run already stopped; an unknown problem is an error.
+pub(crate) async fn cancel(inner: &Inner, problem_id: u32) -> Result<bool> {
+    let sender = inner.state().cancels.get(&problem_id).cloned();
+    match sender {
+        Some(tx) if !tx.borrow().to_owned() => {
+            let _ = tx.send(true);
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+        None => match load(inner, problem_id).await? {
+            Some(_) => Ok(false),
+            None => Err(Error::UnknownProblem(problem_id)),
+        },
+    }
+}
+
+/// Every optimisation run, the running ones as they are now, by problem id.
+pub(crate) async fn list(inner: &Inner) -> Result<Vec<OptimizationReport>> {
+    let stored = inner.db.call(|s| s.runs()).await?;
+    let mut reports: Vec<OptimizationReport> = stored
+        .into_iter()
+        .filter_map(|(problem, json)| match serde_json::from_str(&json) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(problem, "stored optimisation report does not decode: {e}");
+                None
+            }
+        })
+        .collect();
+    let live = inner.state().runs.clone();
+    for r in &mut reports {
+        if let Some(now) = live.get(&r.problem_id) {
+            *r = now.clone();
+        }
+    }
+    reports.sort_by_key(|r| r.problem_id);
+    Ok(reports)
 }
 
 /// A run's report from the store.
