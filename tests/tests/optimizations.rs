@@ -4,12 +4,14 @@
 //! a run goes on with its own budget after the orchestrator restarts, progress is on
 //! `/events`, and bad bodies get 400 naming the field. Domains 113-116.
 
+use std::process::Command;
+
 use serde_json::{json, Value};
 use sustainml_node::NodeKind;
-use sustainml_tests::assert_isolated;
 use sustainml_tests::rest_api::{
     data_dir, expect_event, problem, six_nodes, six_nodes_with, start_api, Api,
 };
+use sustainml_tests::{assert_isolated, repo_root, workspace_bin};
 
 fn run(api: &Api, body: Value) -> String {
     let (status, answer) = api.post("/optimizations", &body);
@@ -68,6 +70,41 @@ fn a_run_goes_until_its_budget_and_shows_every_iteration() {
     assert_eq!(runs.len(), 1, "{list}");
     assert_eq!(runs[0]["id"], id.as_str());
     assert_eq!(runs[0]["iterations"], 3);
+
+    // The same through the CLI: a line per iteration, a table at the end.
+    let sample = repo_root().join("scripts/sample-problem.toml");
+    let cli = |args: &[&str]| {
+        let out = Command::new(workspace_bin("sustainml"))
+            .args(["task", "optimize"])
+            .arg(&sample)
+            .args(args)
+            .args(["--orchestrator", &api.base])
+            .output()
+            .expect("sustainml task optimize");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = cli(&["--target", "5", "--max-iterations", "2", "--wait"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("iteration 2.1: done — model "), "{err}");
+    assert!(err.contains("iteration 2.2: done"), "{err}");
+    assert!(
+        err.contains("stopped: 2 iterations run (budget 2)"),
+        "{err}"
+    );
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 3, "a header and two iterations:\n{out}");
+    assert!(rows[0].starts_with("ITERATION"), "{out}");
+    assert!(
+        rows[1].starts_with("2.1 *") && rows[1].contains("20"),
+        "{out}"
+    );
+    let (code, _, err) = cli(&["--max-iterations", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-iterations must be at least 1"), "{err}");
     api.stop();
 }
 

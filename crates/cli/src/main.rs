@@ -28,6 +28,7 @@ mod launch_log;
 mod launcher;
 mod logs;
 mod nodes;
+mod optimize;
 mod progress;
 mod rest;
 mod supervise;

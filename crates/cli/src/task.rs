@@ -76,6 +76,11 @@ pub enum TaskCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Start an optimisation run: iterations of a new problem, each with the previous
+    /// one's model and footprint as baselines, until the footprint is at or below
+    /// --target, the budget runs out or ML_MODEL has no better model. Prints the
+    /// run's id; with --wait, a line per finished iteration and a table at the end.
+    Optimize(crate::optimize::OptimizeArgs),
     /// Cancel a running task: every node is told to stop it, and it fails with the
     /// reason "cancelled". A task that is not running is left as it is (exit 0, said
     /// so); an unknown task is exit 2.
@@ -96,7 +101,7 @@ pub struct ApiArgs {
     /// The orchestrator's REST API (default: $SUSTAINML_ORCHESTRATOR, else
     /// http://127.0.0.1:5001).
     #[arg(long, value_name = "URL")]
-    orchestrator: Option<String>,
+    pub(crate) orchestrator: Option<String>,
 }
 
 /// Runs a task command.
@@ -153,6 +158,7 @@ pub fn run(command: TaskCommand) -> Result<ExitCode> {
             });
             Ok(ExitCode::SUCCESS)
         }
+        TaskCommand::Optimize(args) => crate::optimize::run(args),
         TaskCommand::Show { id, json, api } => {
             let id: TaskRef = id.parse()?;
             show(&Api::new(api.orchestrator)?, id, json)
