@@ -1,0 +1,154 @@
+"""Every node kind written in Python beside Rust nodes, driven through the Rust
+orchestrator's REST API with sustainml_py.client; failures, configuration and
+SIGINT on the same graphs."""
+
+import signal
+import subprocess
+
+import pytest
+
+from conftest import Processes, binary, orchestrator, requires_isolation, wait_exit
+from sustainml_py.client import OrchestratorError, TaskFailed
+
+PROBLEM = {
+    "problem_short_description": "classify bird songs",
+    "modality": "audio",
+    "extra_data": {"hardware_required": "PIM_AI_4chip", "max_memory_footprint": 64},
+}
+
+
+def rust_node(procs, kind):
+    return procs.start(f"rust-{kind}", [binary("sustainml-test-node"), "--kind", kind])
+
+
+@pytest.fixture(scope="module")
+def graph_a(tmp_path_factory):
+    """Python APP_REQUIREMENTS (plain spin on the main thread), HW_CONSTRAINTS (the
+    reference's worker-thread style) and ML_MODEL_METADATA; Rust ML_MODEL,
+    HW_RESOURCES and CARBON_FOOTPRINT."""
+    requires_isolation()
+    procs = Processes(tmp_path_factory.mktemp("graph_a"), 212)
+    py = {
+        "app": procs.python("py-app", "trivial_app.py"),
+        "hw": procs.python("py-hw-constraints", "ref_hw_constraints.py"),
+        "md": procs.python("py-metadata", "py_graph.py", "ml_model_metadata"),
+    }
+    for kind in ["ml_model", "hw_resources", "carbon_footprint"]:
+        rust_node(procs, kind)
+    try:
+        client = orchestrator(procs)
+    except OrchestratorError:
+        dump(procs)
+        raise
+    yield procs, client, py
+    procs.stop_all()
+
+
+def dump(procs):
+    for p in procs.procs:
+        print(f"--- {p.name} ---\n{procs.log(p)[-3000:]}")
+
+
+def test_python_upstream_nodes_complete_tasks_end_to_end(graph_a):
+    # Protects: Python nodes of the first three kinds serve a real graph.
+    procs, client, _ = graph_a
+    for n in range(3):
+        task = client.submit(dict(PROBLEM, problem_short_description=f"classify bird songs {n}"))
+        t = client.wait(task, timeout=60)
+        out = t["outputs"]
+        assert out["APP_REQUIREMENTS"]["app_requirements"] == ["python", f"classify bird songs {n}"]
+        assert out["HW_CONSTRAINTS"]["hardware_required"] == ["PIM_AI_4chip"]
+        assert out["HW_CONSTRAINTS"]["max_memory_footprint"] == 64
+        assert out["HW_CONSTRAINTS"]["extra_data"] == {"from": "ref_hw_constraints.py"}
+        assert out["ML_MODEL_METADATA"]["keywords"] == ["classify", "bird", "songs", str(n)]
+
+
+def test_a_raising_callback_fails_its_task_and_the_next_task_succeeds(graph_a):
+    # Protects: a Python exception is TASK_ERROR naming it; the node keeps serving.
+    procs, client, py = graph_a
+    task = client.submit(dict(PROBLEM, problem_short_description="please raise"))
+    with pytest.raises(TaskFailed) as failed:
+        client.wait(task, timeout=60)
+    assert "RuntimeError: cannot handle 'please raise'" in str(failed.value)
+    assert "Traceback" in procs.log(py["app"])
+    task = client.submit(dict(PROBLEM, problem_short_description="set status"))
+    with pytest.raises(TaskFailed, match="refused through node_status"):
+        client.wait(task, timeout=60)
+    task = client.submit(PROBLEM)
+    assert client.wait(task, timeout=60)["state"] == "done"
+
+
+def test_python_nodes_stop_on_sigint_within_two_seconds(graph_a):
+    # Protects: reference-style scripts (handler + terminate + worker thread) and a
+    # plain spin() on the main thread both exit cleanly on Ctrl-C.
+    procs, _, py = graph_a
+    for name, proc in py.items():
+        proc.send_signal(signal.SIGINT)
+        code, took = wait_exit(proc, 10)
+        assert code == 0, f"{name} exited {code}: {procs.log(proc)[-2000:]}"
+        assert took < 2.0, f"{name} took {took:.2f} s"
+
+
+
+def test_configuration_answers_reach_the_requester(graph_a):
+    # Protects: success(False) from a Python service callback is a failure for
+    # `sustainml config get` and the REST client; a success carries the JSON.
+    # Started after the SIGINT test stopped graph A's first Python nodes.
+    procs, client, _ = graph_a
+    procs.python("py-hw-constraints-2", "ref_hw_constraints.py")
+    procs.python("py-app-2", "py_graph.py", "app_requirements")
+    env = procs.env()
+    cli = binary("sustainml")
+    ok = subprocess.run([cli, "config", "get", "hw_constraints", "hello"], env=env, capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+    assert '"echo"' in ok.stdout and "hello" in ok.stdout
+    refused = subprocess.run([cli, "config", "get", "hw_constraints", "refuse"], env=env, capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "refused by ref_hw_constraints.py" in refused.stdout + refused.stderr
+    assert client.configure("hw_constraints", "hi") == {"echo": "hi"}
+    with pytest.raises(OrchestratorError, match="refused by ref_hw_constraints.py"):
+        client.configure("hw_constraints", "refuse")
+    # No service_callback: answered with an error.
+    none = subprocess.run([cli, "config", "get", "app_requirements", "x"], env=env, capture_output=True, text=True, timeout=30)
+    assert none.returncode == 1 and "no configuration handler" in none.stdout + none.stderr
+
+
+@pytest.fixture(scope="module")
+def graph_b(tmp_path_factory):
+    """Rust APP_REQUIREMENTS, HW_CONSTRAINTS and ML_MODEL_METADATA; Python ML_MODEL and
+    HW_RESOURCES in one process, and CARBON_FOOTPRINT in the reference's co2 style."""
+    requires_isolation()
+    procs = Processes(tmp_path_factory.mktemp("graph_b"), 213)
+    for kind in ["app_requirements", "hw_constraints", "ml_model_metadata"]:
+        rust_node(procs, kind)
+    py = {
+        "model+hw": procs.python("py-model-hw", "py_graph.py", "ml_model", "hw_resources"),
+        "co2": procs.python("py-co2", "ref_co2.py"),
+    }
+    try:
+        client = orchestrator(procs)
+    except OrchestratorError:
+        dump(procs)
+        raise
+    yield procs, client, py
+    procs.stop_all()
+
+
+def test_python_downstream_nodes_complete_tasks_end_to_end(graph_b):
+    # Protects: Python nodes of the last three kinds, with six and three inputs in
+    # the reference's order, serve a real graph; iterations get their baselines.
+    procs, client, py = graph_b
+    for n in range(3):
+        task = client.submit(dict(PROBLEM, problem_short_description=f"song {n}"))
+        t = client.wait(task, timeout=60)
+        out = t["outputs"]
+        assert out["ML_MODEL"]["model"].startswith("py-model for ")
+        assert out["HW_RESOURCES"]["hw_description"] == "py-hw running " + out["ML_MODEL"]["model"]
+        co2 = out["CARBON_FOOTPRINT"]
+        assert co2["carbon_intensity"] == 4.0
+        assert co2["carbon_footprint"] == pytest.approx(4.0 * 10.0 * 2.0 / 3.6e6)
+        assert co2["extra_data"] == f"{out['ML_MODEL']['model']} on {out['HW_RESOURCES']['hw_description']} for song {n}"
+    for name, proc in py.items():
+        proc.send_signal(signal.SIGINT)
+        code, took = wait_exit(proc, 10)
+        assert code == 0 and took < 2.0, f"{name}: exit {code} after {took:.2f} s"
