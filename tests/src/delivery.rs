@@ -135,7 +135,7 @@ impl RoundReport {
                     continue;
                 };
                 let prefix = format!("[{name}] ");
-                let lines: Vec<&str> = log.lines().filter(|l| l.starts_with(&prefix)).collect();
+                let lines: Vec<&str> = log.lines().filter(|l| l.contains(&prefix)).collect();
                 let tail = &lines[lines.len().saturating_sub(15)..];
                 let _ = writeln!(text, "{name}'s log (last lines):\n{}", tail.join("\n"));
             }

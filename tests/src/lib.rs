@@ -363,10 +363,11 @@ impl Launcher {
 
     /// The pids the launcher started node `name` with, in order (one per restart).
     pub fn pids(&self, name: &str) -> Vec<u32> {
+        // Lines are "TIMESTAMP [NAME] started PROGRAM (pid N)".
         let prefix = format!("[{name}] started ");
         self.stderr()
             .lines()
-            .filter(|l| l.starts_with(&prefix))
+            .filter(|l| l.contains(&prefix))
             .filter_map(|l| l.rsplit("(pid ").next())
             .filter_map(|p| p.trim_end_matches(')').parse().ok())
             .collect()

@@ -204,11 +204,12 @@ fn edge_and_cloud(
 /// from its peers (from the counters it prints when it stops).
 fn relay_delivered(tag: &str, log: &str, domain: u16) -> u64 {
     let prefix = format!("[discovery-relay] domain {domain}: ");
-    for line in log.lines().filter(|l| l.starts_with(&prefix)) {
+    // Lines are "TIMESTAMP [discovery-relay] domain N: …".
+    for line in log.lines().filter(|l| l.contains(&prefix)) {
         eprintln!("{tag}: {line}");
     }
     log.lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
         .find_map(|l| l.split_once(" forwarded to peers, "))
         .and_then(|(_, rest)| rest.split_once(" delivered from peers"))
         .and_then(|(n, _)| n.parse().ok())

@@ -274,7 +274,17 @@ impl Supervised {
         self.say(&format!("started {} (pid {pid})", exe.display()));
         tokio::select! {
             status = child.wait() => match status {
-                Ok(status) => Ended::Exited(status),
+                Ok(status) => {
+                    // A supervisor killed by a signal (SIGKILL by hand) cleaned
+                    // nothing up: whatever is left in its group goes now.
+                    use std::os::unix::process::ExitStatusExt;
+                    if status.signal().is_some() {
+                        if let Some(group) = i32::try_from(pid).ok().filter(|p| *p > 0) {
+                            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+                        }
+                    }
+                    Ended::Exited(status)
+                }
                 Err(e) => Ended::Failed(format!("waiting for it: {e}")),
             },
             _ = turned_true(stop) => {
@@ -328,12 +338,13 @@ impl Supervised {
     /// SIGTERM to the node's group, then SIGKILL to it after the grace period or when
     /// `killed` turns true.
     async fn stop(&self, child: &mut Child, pid: u32, killed: &mut watch::Receiver<bool>) {
+        // The supervisor passes SIGTERM on to every process of the node's group.
         let group = i32::try_from(pid)
             .ok()
             .filter(|p| *p > 0)
             .map(Pid::from_raw);
         if let Some(group) = group {
-            let _ = killpg(group, Signal::SIGTERM);
+            let _ = kill(group, Signal::SIGTERM);
         }
         tokio::select! {
             status = child.wait() => {

@@ -11,10 +11,12 @@
 //! The launcher starts this process as the leader of a new process group; the node
 //! and everything it starts (a wrapper script's children too) stay in that group:
 //!
-//! - the launcher stops a node with SIGTERM to the whole group (this process ignores
-//!   it and waits for the node), and kills it with SIGUSR1 to this process, which
-//!   SIGKILLs every other process of the group and reaps what is its own (a SIGKILL
-//!   to the whole group would leave the node's processes to whoever adopts them);
+//! - SIGTERM, SIGINT or SIGHUP to this process (the launcher's stop, or a user's
+//!   `kill` of the pid the launcher shows) goes on to every other process of the
+//!   group, once each; this process waits for the node;
+//! - SIGUSR1 (the launcher's kill after its grace period) SIGKILLs every other
+//!   process of the group, and this process reaps what is its own (a SIGKILL to the
+//!   whole group would leave the node's processes to whoever adopts them);
 //! - when the launcher is gone (end-of-file on stdin), this process sends SIGTERM to
 //!   the group, gives it [`LEFTOVER_GRACE`], then SIGKILLs what is left and exits;
 //! - when the node ends by itself, what it left running in the group (a wrapper's
@@ -29,7 +31,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::{getpgrp, getpid, Pid};
 use tokio::io::AsyncReadExt;
@@ -85,14 +87,20 @@ async fn supervise(program: OsString, args: Vec<OsString>) -> Result<i32> {
                     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
                 }
             }
-            // The launcher signalled the whole group: the node got it too.
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = hup.recv() => {}
+            _ = term.recv() => forward(Signal::SIGTERM),
+            _ = int.recv() => forward(Signal::SIGINT),
+            _ = hup.recv() => forward(Signal::SIGHUP),
         }
     };
     wind_down(None).await;
     Ok(exit_code(&status))
+}
+
+/// `signal` to every other process of this process's group.
+fn forward(signal: Signal) {
+    for pid in others(getpgrp()) {
+        let _ = kill(Pid::from_raw(pid), signal);
+    }
 }
 
 /// SIGTERM to the group, [`LEFTOVER_GRACE`] for it to end, then SIGKILL to each
@@ -102,7 +110,7 @@ async fn wind_down(node: Option<i32>) {
     if others(group).is_empty() {
         return;
     }
-    let _ = killpg(group, Signal::SIGTERM);
+    forward(Signal::SIGTERM);
     let deadline = Instant::now() + LEFTOVER_GRACE;
     while Instant::now() < deadline {
         reap();

@@ -39,6 +39,7 @@
 
 pub mod api;
 pub mod control;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod input;
@@ -68,7 +69,9 @@ pub struct AppState {
 /// The API's router. Event streams end when `shutdown` turns true.
 pub fn router(orch: Arc<Orchestrator>, shutdown: watch::Receiver<bool>) -> Router {
     Router::new()
-        .route("/", get(api::root))
+        .route("/", get(dashboard::root))
+        .route("/dashboard.js", get(dashboard::script))
+        .route("/dashboard.css", get(dashboard::style))
         .route("/user_input", axum::routing::post(api::user_input))
         .route("/config_request", axum::routing::post(api::config_request))
         .route("/status", get(api::get_status).post(api::post_status))
