@@ -152,3 +152,52 @@ def test_python_downstream_nodes_complete_tasks_end_to_end(graph_b):
         proc.send_signal(signal.SIGINT)
         code, took = wait_exit(proc, 10)
         assert code == 0 and took < 2.0, f"{name}: exit {code} after {took:.2f} s"
+
+
+def fastdds_response(hex_text):
+    """(node_id, transaction_id, success, err_code, configuration) of a ResponseTypeImpl
+    payload in XCDR1 little endian, as the Fast DDS peer prints it."""
+    import struct
+
+    data = bytes.fromhex(hex_text)
+    if data[:2] in (b"\x00\x01", b"\x00\x00"):
+        data = data[4:]
+    node_id, transaction_id = struct.unpack_from("<ii", data, 0)
+    success = data[8] != 0
+    (err_code,) = struct.unpack_from("<I", data, 12)
+    (length,) = struct.unpack_from("<I", data, 16)
+    configuration = data[20:20 + length - 1].decode()
+    return node_id, transaction_id, success, err_code, configuration
+
+
+def test_a_fastdds_requester_sees_success_false(tmp_path):
+    # Protects: unlike the reference, a script's success(False) / err_code reach a Fast
+    # DDS requester (the reference's C++ stack) on the wire.
+    import os
+
+    requires_isolation()
+    peer = os.environ.get("SUSTAINML_FASTDDS_PEER") or str(
+        __import__("conftest").ROOT / "target" / "fastdds-peer" / "sustainml-fastdds-peer"
+    )
+    if not os.path.exists(peer):
+        pytest.skip(f"no Fast DDS peer at {peer} (tests/fastdds/build.sh builds it)")
+    # A domain of its own: a Fast DDS 2.9 participant among graph A's dozen rustdds
+    # participants aborts in its statistics module (OutputTrafficManager assertion).
+    procs = Processes(tmp_path, 219)
+    procs.python("py-hw-constraints", "ref_hw_constraints.py")
+    answers = {}
+    try:
+        for text in ["refuse", "hello"]:
+            run = subprocess.run(
+                [peer, "request", "--node-id", "2", "--transaction-id", "41", "--configuration", text, "--timeout", "20"],
+                # UDP only: our nodes have no shared memory transport (tests/fastdds/README.md).
+                env=procs.env(SUSTAINML_FASTDDS_TRANSPORT="udp"), capture_output=True, text=True, timeout=60,
+            )
+            assert run.returncode == 0, run.stdout + run.stderr
+            line = next(l for l in run.stdout.splitlines() if l.startswith("sustainml/response "))
+            answers[text] = fastdds_response(line.split()[1])
+    finally:
+        procs.stop_all()
+    assert answers["refuse"][:4] == (2, 41, False, 1), answers
+    assert "refused by ref_hw_constraints.py" in answers["refuse"][4]
+    assert answers["hello"][:4] == (2, 41, True, 0) and '"echo"' in answers["hello"][4]
