@@ -200,9 +200,14 @@ async function showResult(tid) {
   for (const [k, out] of Object.entries(o)) {
     const x = out && out.extra_data;
     if (x && typeof x === "object") {
-      for (const f of ["reason", "why", "error", "note", "estimate"]) {
-        if (typeof x[f] === "string" && x[f]) reasons.push(`${k}: ${x[f]}`);
+      // What the nodes say of their choice: ML_MODEL's reason and source,
+      // CARBON_FOOTPRINT's intensity source and fallback, HW_RESOURCES' estimate.
+      const said = [];
+      for (const f of ["reason", "why", "error", "note", "source", "fallback"]) {
+        if (typeof x[f] === "string" && x[f]) said.push(f === "reason" ? x[f] : `${f}: ${x[f]}`);
       }
+      if (x.estimated === true) said.push("estimated, not measured");
+      if (said.length) reasons.push(`${k}: ${said.join("; ")}`);
     }
   }
   set("reasons", reasons.length ? reasons.join("\n") : "–");
