@@ -25,7 +25,12 @@ impl Launcher {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Self::start_in(domain, &dir, file, args)
+    }
+
+    /// [`start`](Self::start) in the scratch directory `dir`.
+    pub fn start_in(domain: u16, dir: &Path, file: &Path, args: &[&str]) -> Self {
+        std::fs::create_dir_all(dir).expect("scratch dir");
         let log_dir = dir.join("log");
         let child = Command::new(workspace_bin("sustainml"))
             .arg("launch")
@@ -33,7 +38,7 @@ impl Launcher {
             .arg("--log-dir")
             .arg(&log_dir)
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .env("SUSTAINML_DOMAIN_ID", domain.to_string())
             .stdin(Stdio::null())
             .stdout(File::create(dir.join("stdout")).expect("stdout file"))
@@ -42,8 +47,21 @@ impl Launcher {
             .expect("start sustainml launch");
         Self {
             child: Some(child),
-            dir,
+            dir: dir.to_owned(),
         }
+    }
+
+    /// The pids the launcher started node `name` with ("TIMESTAMP [NAME] started
+    /// PROGRAM (pid N)"), in order, one per restart: each run's supervisor, which
+    /// leads the node's process group.
+    pub fn pids(&self, name: &str) -> Vec<u32> {
+        let prefix = format!("[{name}] started ");
+        self.stderr()
+            .lines()
+            .filter(|l| l.contains(&prefix))
+            .filter_map(|l| l.rsplit("(pid ").next())
+            .filter_map(|p| p.trim_end_matches(')').parse().ok())
+            .collect()
     }
 
     /// The launcher's pid.
@@ -112,14 +130,28 @@ impl Launcher {
     }
 }
 
+/// Stops the launcher with Ctrl-C (SIGINT), so its nodes stop with it, and waits for
+/// it (SIGKILL after 30 s; its nodes' supervisors then take them down).
 impl Drop for Launcher {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            if child.try_wait().ok().flatten().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if child.try_wait().ok().flatten().is_some() {
+            return;
         }
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

@@ -5,8 +5,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use sustainml_tests::launch::Launcher;
 use sustainml_tests::{
-    assert_isolated, free_port, repo_root, sigkill, temp_file, workspace_bin, Launcher, Peer,
+    assert_isolated, free_port, repo_root, sigkill, temp_file, workspace_bin, Peer,
 };
 
 const NODE: &str = env!("CARGO_BIN_EXE_sustainml-test-node");
@@ -250,7 +251,8 @@ fn launch_test_nodes(domain: u16, tag: &str, hw_args: &[&str]) -> Launcher {
         lines.push("restart = \"on-failure\"".to_owned());
     }
     let file = temp_file(&format!("{tag}-launch.toml"), &lines);
-    Launcher::start(domain, &dir, &file, &bins)
+    let bins = bins.display().to_string();
+    Launcher::start_in(domain, &dir, &file, &["--bin-dir", &bins])
 }
 
 #[test]
