@@ -64,13 +64,17 @@ def test_python_upstream_nodes_complete_tasks_end_to_end(graph_a):
 
 
 def test_a_raising_callback_fails_its_task_and_the_next_task_succeeds(graph_a):
-    # Protects: a Python exception is TASK_ERROR naming it; the node keeps serving.
+    # Protects: a Python exception (a TypeError naming the field, too) is TASK_ERROR
+    # naming it; the node keeps serving.
     procs, client, py = graph_a
     task = client.submit(dict(PROBLEM, problem_short_description="please raise"))
     with pytest.raises(TaskFailed) as failed:
         client.wait(task, timeout=60)
     assert "RuntimeError: cannot handle 'please raise'" in str(failed.value)
     assert "Traceback" in procs.log(py["app"])
+    task = client.submit(dict(PROBLEM, problem_short_description="wrong type"))
+    with pytest.raises(TaskFailed, match="TypeError: AppRequirements.app_requirements: expected a list of str, got str"):
+        client.wait(task, timeout=60)
     task = client.submit(dict(PROBLEM, problem_short_description="set status"))
     with pytest.raises(TaskFailed, match="refused through node_status"):
         client.wait(task, timeout=60)

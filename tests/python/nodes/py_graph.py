@@ -7,6 +7,7 @@ import sys
 import threading
 
 from sustainml_py.nodes.AppRequirementsNode import AppRequirementsNode
+from sustainml_py.nodes.CarbonFootprintNode import CarbonFootprintNode
 from sustainml_py.nodes.HardwareConstraintsNode import HardwareConstraintsNode
 from sustainml_py.nodes.HardwareResourcesNode import HardwareResourcesNode
 from sustainml_py.nodes.MLModelMetadataNode import MLModelMetadataNode
@@ -40,12 +41,18 @@ def resources(ml_model, app, constraints, node_status, out):
     out.power_consumption(10.0)
 
 
+def carbon(ml_model, user_input, hw, node_status, out):
+    out.carbon_intensity(4)
+    out.carbon_footprint(hw.power_consumption() * hw.latency() * 4 / 3.6e6)
+
+
 KINDS = {
     "app_requirements": (AppRequirementsNode, app),
     "hw_constraints": (HardwareConstraintsNode, constraints),
     "ml_model_metadata": (MLModelMetadataNode, metadata),
     "ml_model": (MLModelNode, model),
     "hw_resources": (HardwareResourcesNode, resources),
+    "carbon_footprint": (CarbonFootprintNode, carbon),
 }
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A trivial APP_REQUIREMENTS node in Python (the benchmark's and the tests' node):
 one requirement from the problem description; "raise" in it raises, "status" in it
-fails the task through node_status, as the reference does."""
+fails the task through node_status, as the reference does; "type" in it writes a
+str where a list of str belongs."""
 
 from sustainml_py import ErrorCode
 from sustainml_py.nodes.AppRequirementsNode import AppRequirementsNode
@@ -15,6 +16,8 @@ def task_callback(user_input, node_status, output):
         node_status.error_code(ErrorCode.INTERNAL_ERROR)
         node_status.error_description("refused through node_status")
         return
+    if "type" in text:
+        output.app_requirements(text)
     output.app_requirements(["python", text])
 
 
