@@ -57,6 +57,14 @@ def test_extra_data_reads_through_ctypes_like_the_reference_template():
     assert bytes(u.extra_data()) == b"ab"
     u.extra_data("é")
     assert u.extra_data().decode() == "é"
+    # The reference's byte-by-byte read, and SWIG's vector constructor.
+    import sustainml_swig
+
+    u.extra_data(sustainml_swig.uint8_t_vector([123, 125]))
+    data = u.extra_data()
+    assert "".join(chr(data[i]) for i in range(data.size())) == "{}" and data[-1] == ord("}")
+    with pytest.raises(IndexError):
+        data[2]
 
 
 def test_wrong_types_raise_type_error_naming_the_field():
@@ -107,3 +115,21 @@ def test_node_classes_live_in_modules_of_their_name():
         node = cls(callback=lambda *args: None)
         assert node.name().endswith("_NODE")
         assert callable(cls.terminate)
+
+
+def test_string_sequences_are_live_as_swig_vectors():
+    # Protects: reference modules mutate sequences in place
+    # (`ml_model_metadata.ml_model_metadata().append(goal)`, `lst.clear()`).
+    md = sustainml_py.MLModelMetadata()
+    md.ml_model_metadata().append("image-classification")
+    assert md.ml_model_metadata() == ["image-classification"]
+    lst = md.ml_model_metadata()
+    lst.clear()
+    lst.append("goal")
+    lst += ["two"]
+    assert md.ml_model_metadata() == ["goal", "two"]
+    md.keywords.extend(["a", "b"])
+    del md.keywords[0]
+    assert md.keywords == ["b"] and md.to_dict()["keywords"] == ["b"]
+    with pytest.raises(TypeError, match="MLModelMetadata.keywords item: expected str"):
+        md.keywords().append(3)

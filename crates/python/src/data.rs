@@ -163,6 +163,16 @@ macro_rules! data_class {
                 Ok((bytes.as_ptr() as usize, bytes.len()))
             }
 
+            /// One byte of an octet-sequence field (negative counts from the end).
+            fn _octets_at(&self, name: &str, index: isize) -> PyResult<u8> {
+                let bytes = self.octets_field(name)?;
+                let at = if index < 0 { index + bytes.len() as isize } else { index };
+                usize::try_from(at)
+                    .ok()
+                    .and_then(|i| bytes.get(i).copied())
+                    .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("octet index out of range"))
+            }
+
             /// A copy of an octet-sequence field's bytes.
             fn _octets_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
                 Ok(PyBytes::new(py, self.octets_field(name)?))

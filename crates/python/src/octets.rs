@@ -9,7 +9,6 @@
 //! `(ctypes.c_ubyte * n).from_address(buf.get_buffer())`. Taking the address is safe
 //! Rust; only the script's ctypes dereferences it.
 
-use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
@@ -107,15 +106,14 @@ impl Octets {
         py: Python<'py>,
         index: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bytes = self.bytes(py)?;
         if let Ok(i) = index.extract::<isize>() {
-            let len = bytes.as_bytes().len() as isize;
-            let at = if i < 0 { i + len } else { i };
-            if at < 0 || at >= len {
-                return Err(PyIndexError::new_err("octet index out of range"));
-            }
+            // One byte without copying the field (scripts index it byte by byte).
+            return self
+                .owner
+                .bind(py)
+                .call_method1("_octets_at", (self.field, i));
         }
-        bytes.get_item(index)
+        self.bytes(py)?.get_item(index)
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

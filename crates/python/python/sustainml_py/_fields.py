@@ -2,7 +2,9 @@
 
 ``obj.field`` is the value (a str, int, float, list... subclass), and calling it
 works as the reference's SWIG proxies do: ``obj.field()`` reads, ``obj.field(v)``
-writes. A list read this way is a copy: assign (``obj.inputs = [...]``) to change it.
+writes. A sequence of strings is a live list, as SWIG's ``std::vector`` proxies are:
+``obj.keywords().append(k)`` or ``.clear()`` change the field (reference modules do
+this). Each read is a view of its own; the last one changed writes the whole list.
 """
 
 from ._enums import TaskId
@@ -30,7 +32,33 @@ class _Float(float):
 
 
 class _List(list):
-    __call__ = _call
+    """A sequence field that writes every change through to its object."""
+
+    def __call__(self, *args):
+        if not args:
+            return self
+        return _call(self, *args)
+
+    def _sync(self):
+        self._owner._set(self._name, list(self))
+
+
+def _writing(method):
+    base = getattr(list, method)
+
+    def wrapper(self, *args, **kwargs):
+        result = base(self, *args, **kwargs)
+        self._sync()
+        return self if method in ("__iadd__", "__imul__") else result
+
+    wrapper.__name__ = method
+    return wrapper
+
+
+for _m in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+           "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+    setattr(_List, _m, _writing(_m))
+del _m
 
 
 class _TaskId(TaskId):
