@@ -152,6 +152,10 @@ def test_python_downstream_nodes_complete_tasks_end_to_end(graph_b):
         assert co2["carbon_intensity"] == 4.0
         assert co2["carbon_footprint"] == pytest.approx(4.0 * 10.0 * 2.0 / 3.6e6)
         assert co2["extra_data"] == f"{out['ML_MODEL']['model']} on {out['HW_RESOURCES']['hw_description']} for song {n}"
+    # The client's other calls: results of the last task, node statuses.
+    results = client.results(task)
+    assert results["CARBON_FOOTPRINT"]["carbon_intensity"] == 4.0, results
+    assert set(client.status()) >= {"ML_MODEL", "HW_RESOURCES", "CARBON_FOOTPRINT"}
     for name, proc in py.items():
         proc.send_signal(signal.SIGINT)
         code, took = wait_exit(proc, 10)
