@@ -6,24 +6,55 @@ use std::path::{Path, PathBuf};
 
 use super::{Places, Program};
 
+/// Why a node cannot be started from this machine.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ProgramError {
+    /// A built-in kind's binary.
+    #[error("binary {} {why}", path.display())]
+    Binary { path: PathBuf, why: Unusable },
+    /// A command given as a path.
+    #[error("program `{program}` ({}) {why}", path.display())]
+    Path {
+        program: String,
+        path: PathBuf,
+        why: Unusable,
+    },
+    /// A bare command name that no PATH directory holds.
+    #[error("program `{program}` not found in PATH")]
+    NotInPath { program: String },
+    /// A bare command name found in PATH, but not executable.
+    #[error("program `{program}` ({}) is not executable", path.display())]
+    NotExecutableInPath { program: String, path: PathBuf },
+    /// A `cwd` that is not a directory.
+    #[error("working directory `{}` ({}) is not a directory", cwd.display(), dir.display())]
+    WorkingDir { cwd: PathBuf, dir: PathBuf },
+}
+
 /// The executable file a node runs, or why there is none.
-pub(super) fn resolve(program: &Program, places: &Places) -> Result<PathBuf, String> {
+pub(super) fn resolve(program: &Program, places: &Places) -> Result<PathBuf, ProgramError> {
     match program {
         Program::Kind(kind) => {
-            let bin = places.bin_dir.join(format!("sustainml-{kind}"));
-            check(&bin).map_err(|why| format!("binary {} {why}", bin.display()))?;
-            Ok(bin)
+            let path = places.bin_dir.join(format!("sustainml-{kind}"));
+            match check(&path) {
+                Ok(()) => Ok(path),
+                Err(why) => Err(ProgramError::Binary { path, why }),
+            }
         }
         Program::Command { program, .. } if program.contains('/') => {
             let path = places.base_dir.join(program);
-            check(&path)
-                .map_err(|why| format!("program `{program}` ({}) {why}", path.display()))?;
-            Ok(path)
+            match check(&path) {
+                Ok(()) => Ok(path),
+                Err(why) => Err(ProgramError::Path {
+                    program: program.clone(),
+                    path,
+                    why,
+                }),
+            }
         }
         Program::Command { program, .. } => {
-            let path = places.path.as_deref().unwrap_or_default();
-            let mut found_not_executable = None;
-            for dir in std::env::split_paths(path) {
+            let search = places.path.as_deref().unwrap_or_default();
+            let mut not_executable = None;
+            for dir in std::env::split_paths(search) {
                 let dir = if dir.as_os_str().is_empty() {
                     PathBuf::from(".")
                 } else {
@@ -32,22 +63,30 @@ pub(super) fn resolve(program: &Program, places: &Places) -> Result<PathBuf, Str
                 let candidate = dir.join(program);
                 match check(&candidate) {
                     Ok(()) => return Ok(candidate),
-                    Err(Unusable::NoExecuteBit) if found_not_executable.is_none() => {
-                        found_not_executable = Some(candidate)
+                    Err(Unusable::NoExecuteBit) if not_executable.is_none() => {
+                        not_executable = Some(candidate)
                     }
                     Err(_) => {}
                 }
             }
-            Err(match found_not_executable {
-                Some(p) => format!("program `{program}` ({}) is not executable", p.display()),
-                None => format!("program `{program}` not found in PATH"),
+            Err(match not_executable {
+                Some(path) => ProgramError::NotExecutableInPath {
+                    program: program.clone(),
+                    path,
+                },
+                None => ProgramError::NotInPath {
+                    program: program.clone(),
+                },
             })
         }
     }
 }
 
 /// The absolute working directory of a node (`cwd` relative to the launch file).
-pub(super) fn working_dir(cwd: Option<&Path>, places: &Places) -> Result<Option<PathBuf>, String> {
+pub(super) fn working_dir(
+    cwd: Option<&Path>,
+    places: &Places,
+) -> Result<Option<PathBuf>, ProgramError> {
     let Some(cwd) = cwd else {
         return Ok(None);
     };
@@ -55,29 +94,22 @@ pub(super) fn working_dir(cwd: Option<&Path>, places: &Places) -> Result<Option<
     if dir.is_dir() {
         Ok(Some(dir))
     } else {
-        Err(format!(
-            "working directory `{}` ({}) is not a directory",
-            cwd.display(),
-            dir.display()
-        ))
-    }
-}
-
-#[derive(Debug)]
-enum Unusable {
-    Absent,
-    Directory,
-    NoExecuteBit,
-}
-
-impl std::fmt::Display for Unusable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Absent => "not found",
-            Self::Directory => "is not a file",
-            Self::NoExecuteBit => "is not executable",
+        Err(ProgramError::WorkingDir {
+            cwd: cwd.to_owned(),
+            dir,
         })
     }
+}
+
+/// What is wrong with a file that should be a program.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Unusable {
+    #[error("not found")]
+    Absent,
+    #[error("is not a file")]
+    Directory,
+    #[error("is not executable")]
+    NoExecuteBit,
 }
 
 fn check(path: &Path) -> Result<(), Unusable> {
