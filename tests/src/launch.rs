@@ -51,8 +51,8 @@ impl Launcher {
         }
     }
 
-    /// The pids the launcher started node `name` with ("TIMESTAMP [NAME] started
-    /// PROGRAM (pid N)"), in order, one per restart: each run's supervisor, which
+    /// The pids the launcher started node `name` with (`TIMESTAMP [NAME] started
+    /// PROGRAM (pid N)`), in order, one per restart: each run's supervisor, which
     /// leads the node's process group.
     pub fn pids(&self, name: &str) -> Vec<u32> {
         let prefix = format!("[{name}] started ");
