@@ -154,6 +154,8 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let (options, data_dir) = options(&args)?;
     sustainml_dds::logging::init(Some("ORCHESTRATOR_NODE"));
+    // Watched from here on: a SIGTERM right after "listening" is a clean stop.
+    let stop = sustainml_dds::signal::stop_signal();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -170,13 +172,9 @@ async fn main() -> Result<()> {
         "REST API listening"
     );
     println!("listening on http://{addr}");
-    sustainml_orchestrator_node::serve(
-        listener,
-        Arc::clone(&orch),
-        sustainml_dds::signal::stop_requested(),
-    )
-    .await
-    .context("REST server")?;
+    sustainml_orchestrator_node::serve(listener, Arc::clone(&orch), stop)
+        .await
+        .context("REST server")?;
     tracing::info!("shutting down");
     match Arc::try_unwrap(orch) {
         Ok(orch) => orch.close().await,
