@@ -250,6 +250,32 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     bin
 }
 
+/// Runs `sustainml args…` to completion on `domain`, with `stdin` on its standard
+/// input: (exit code, stdout, stderr).
+pub fn run_sustainml(domain: u16, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(workspace_bin("sustainml"))
+        .args(args)
+        .env("SUSTAINML_DOMAIN_ID", domain.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sustainml");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait for sustainml");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// One round through a running graph: subscribes to `topics`, publishes `lines` (with
 /// the test peer at `peer`), and returns the subscriber's lines once every topic has
 /// `expect` distinct samples. A round that falls short fails the test with every

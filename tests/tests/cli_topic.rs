@@ -5,9 +5,7 @@
 //! 2, naming the line or field), and fails without a reader (exit 1); an unknown topic
 //! is exit 2.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -20,29 +18,8 @@ fn sustainml() -> PathBuf {
     workspace_bin("sustainml")
 }
 
-/// Runs `sustainml args…` to completion on `domain`, `stdin` on its standard input:
-/// (exit code, stdout, stderr).
 fn run_with(domain: u16, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(sustainml())
-        .args(args)
-        .env("SUSTAINML_DOMAIN_ID", domain.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sustainml");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait for sustainml");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    sustainml_tests::run_sustainml(domain, args, stdin)
 }
 
 fn run(domain: u16, args: &[&str]) -> (i32, String, String) {

@@ -16,16 +16,7 @@ use sustainml_tests::{assert_isolated, repo_root, workspace_bin};
 const WAIT: Duration = Duration::from_secs(90);
 
 fn sustainml(domain: u16, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(workspace_bin("sustainml"))
-        .args(args)
-        .env("SUSTAINML_DOMAIN_ID", domain.to_string())
-        .output()
-        .expect("run sustainml");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    sustainml_tests::run_sustainml(domain, args, "")
 }
 
 /// Waits until `sustainml node list` shows every node of `wanted` on `domain`.
