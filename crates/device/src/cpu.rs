@@ -36,15 +36,23 @@ impl Device for CpuDevice {
         let (cpus, memory_bytes) = power::host_resources();
         let model_name = power::cpu_model_name();
         let mhz = cpu_mhz().unwrap_or(2000.0);
-        let (watts, power_source) = match power::core_power(&model_name) {
-            Ok(p) => (p.watts_per_core * cpus as f64, p.source),
-            Err(e) => (0.0, e.to_string()),
+        let (watts, power_source, idle_watts, idle_source) = match power::core_power(&model_name)
+        {
+            Ok(p) => (
+                p.watts_per_core * cpus as f64,
+                p.source,
+                p.idle_watts_per_core * cpus as f64,
+                p.idle_source,
+            ),
+            Err(e) => (0.0, e.to_string(), 0.0, e.to_string()),
         };
         DeviceInfo {
             name: "CPU".into(),
             kind: DeviceKind::Cpu,
             peak_ops_per_s: cpus as f64 * mhz * 1e6 * FLOPS_PER_CYCLE,
             watts,
+            idle_watts,
+            idle_source,
             memory_bytes,
             present: true,
             source: format!(
@@ -112,17 +120,24 @@ impl LoadedModel for CpuModel {
             "latency: wall clock of {runs} runs on this thread after {WARM_UP} warm-up runs (tract)"
         )];
         method.push("memory: weights + peak activations from the graph".into());
-        let (power_w, energy) = match rapl_joules {
+        let model_name = power::cpu_model_name();
+        let core = power::core_power(&model_name)?;
+        let (power_w, energy, idle_power_w) = match rapl_joules {
             Some(j) if j > 0.0 => {
+                let power_w = j / wall;
+                let cpus = power::host_resources().0 as f64;
+                let idle = (core.idle_watts_per_core * cpus).min(power_w);
                 method.push(
                     "power, energy: rapl package counters over the runs (whole package: includes idle and other processes)"
                         .into(),
                 );
-                (j / wall, j / runs as f64)
+                method.push(format!(
+                    "idle power: the package's {cpus} CPUs idle, at most the measured power ({})",
+                    core.idle_source
+                ));
+                (power_w, j / runs as f64, idle)
             }
             _ => {
-                let model_name = power::cpu_model_name();
-                let core = power::core_power(&model_name)?;
                 let (utilisation, how) = match (cpu_before, cpu_after) {
                     (Some(b), Some(a)) => {
                         (((a - b) / wall).clamp(0.0, 1.0), "the thread CPU clock")
@@ -136,7 +151,12 @@ impl LoadedModel for CpuModel {
                     core.watts_per_core,
                     core.source
                 ));
-                (power_w, power_w * wall / runs as f64)
+                method.push(format!(
+                    "idle power: one idle core, {:.2} W ({})",
+                    core.idle_watts_per_core, core.idle_source
+                ));
+                let idle = core.idle_watts_per_core.min(power_w);
+                (power_w, power_w * wall / runs as f64, idle)
             }
         };
         Ok(Measurement {
@@ -147,6 +167,7 @@ impl LoadedModel for CpuModel {
             latency_ms_mean: mean,
             memory_bytes: self.model.facts.memory_bytes(),
             power_w,
+            idle_power_w,
             energy_j_per_inference: energy,
             estimated: false,
             method: method.join("; "),
@@ -154,6 +175,6 @@ impl LoadedModel for CpuModel {
     }
 
     fn stream(&self, on_output: OutputCallback) -> Result<Stream> {
-        Stream::start(self.model.clone(), on_output)
+        Stream::start(&self.model.facts.origin, self.model.runner(), on_output)
     }
 }

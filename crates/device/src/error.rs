@@ -107,6 +107,102 @@ pub enum DeviceError {
         /// Where the model came from.
         origin: String,
     },
+    /// An input period that is zero, negative or not a number.
+    #[error("the input period must be a positive number of milliseconds, not {period_ms}")]
+    PeriodNotPositive {
+        /// The period given, milliseconds.
+        period_ms: f64,
+    },
+    /// An input period shorter than one inference: frames would arrive faster than the
+    /// device finishes them.
+    #[error("{origin} on {device}: the input period of {period_ms} ms is shorter than the latency of {latency_ms:.4} ms; a frame would arrive before the previous one is done")]
+    PeriodBelowLatency {
+        /// The device.
+        device: String,
+        /// Where the model came from.
+        origin: String,
+        /// The period given, milliseconds.
+        period_ms: f64,
+        /// The latency of one inference on the device, milliseconds.
+        latency_ms: f64,
+    },
+    /// `simulate` was given no input frames.
+    #[error("simulate needs at least one input frame")]
+    NoFrames,
+    /// A send or receive did not complete in time.
+    #[error("{origin}: {port} timed out after {waited_ms} ms")]
+    Timeout {
+        /// Where the model came from.
+        origin: String,
+        /// The port, e.g. `input port 0 ("features")`, with the reason it was waited on.
+        port: String,
+        /// How long it waited, milliseconds.
+        waited_ms: u128,
+    },
+    /// Chained models (pre-processing → main → post-processing) disagree on how many
+    /// tensors pass between them.
+    #[error("{from} has {outputs} output(s) but {to}, which follows it, takes {inputs} input(s)")]
+    ChainArity {
+        /// The model whose outputs feed the next one.
+        from: String,
+        /// How many outputs it has.
+        outputs: usize,
+        /// The model fed.
+        to: String,
+        /// How many inputs it takes.
+        inputs: usize,
+    },
+    /// An output of one chained model does not have the shape of the next model's input.
+    #[error("{from}'s output {output:?} has shape {output_shape:?} but {to}'s input {input:?}, which it feeds, has shape {input_shape:?}")]
+    ChainShape {
+        /// The model whose output it is.
+        from: String,
+        /// The output's name.
+        output: String,
+        /// The output's shape.
+        output_shape: Vec<usize>,
+        /// The model fed.
+        to: String,
+        /// The input's name.
+        input: String,
+        /// The input's shape.
+        input_shape: Vec<usize>,
+    },
+    /// A callback was connected twice.
+    #[error("{origin}: the {callback} callback is already connected")]
+    AlreadyConnected {
+        /// Where the model came from.
+        origin: String,
+        /// Which callback ("input" or "output").
+        callback: &'static str,
+    },
+    /// `wait` was called before a callback it needs was connected.
+    #[error("{origin}: connect the {callback} callback before waiting")]
+    NotConnected {
+        /// Where the model came from.
+        origin: String,
+        /// Which callback ("input" or "output").
+        callback: &'static str,
+    },
+    /// A pre- or post-processing model was set after the accelerator started.
+    #[error("{origin}: pre- and post-processing models must be set before the first send or connect")]
+    AlreadyStarted {
+        /// Where the model came from.
+        origin: String,
+    },
+    /// A multi-stream accelerator was asked for zero streams.
+    #[error("a multi-stream accelerator needs at least one stream")]
+    NoStreams,
+    /// An input callback returned an error, which ended its stream.
+    #[error("{origin}: the input callback of stream {stream} failed: {source}")]
+    InputCallback {
+        /// Where the model came from.
+        origin: String,
+        /// The stream (0 for a single-stream accelerator).
+        stream: usize,
+        /// What the callback returned.
+        source: CallbackError,
+    },
     /// A data table shipped with the crate is malformed (a bug in the crate).
     #[error("device table {table} is malformed: {cause}")]
     Table {
@@ -116,6 +212,9 @@ pub enum DeviceError {
         cause: String,
     },
 }
+
+/// The error an input callback may return to end its stream.
+pub type CallbackError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The crate's result type.
 pub type Result<T, E = DeviceError> = std::result::Result<T, E>;

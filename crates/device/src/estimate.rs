@@ -27,6 +27,38 @@ pub struct DeviceSpec {
     pub efficiency: f64,
     /// Where the figures come from ("assumed" where not from a public datasheet).
     pub source: String,
+    /// Power while idle between frames, watts; `None`: [`ASSUMED_IDLE_FRACTION`] of
+    /// `watts` is assumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_watts: Option<f64>,
+    /// Where `idle_watts` comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_source: Option<String>,
+}
+
+/// Fraction of a device's full-load power assumed for its idle power when its table row
+/// states no idle figure (none of the shipped rows has a published one).
+pub const ASSUMED_IDLE_FRACTION: f64 = 0.1;
+
+impl DeviceSpec {
+    /// Idle power in watts and where it comes from: the row's `idle_watts`, else
+    /// [`ASSUMED_IDLE_FRACTION`] of its `watts` (the source then says "assumed").
+    pub fn idle_power(&self) -> (f64, String) {
+        match self.idle_watts {
+            Some(w) => (
+                w,
+                self.idle_source
+                    .clone()
+                    .unwrap_or_else(|| "device table idle_watts".into()),
+            ),
+            None => (
+                self.watts * ASSUMED_IDLE_FRACTION,
+                format!(
+                    "assumed: {ASSUMED_IDLE_FRACTION} × the table's watts (the row states no idle figure)"
+                ),
+            ),
+        }
+    }
 }
 
 /// A device known only by its [`DeviceSpec`]: latency = FLOPs ÷ (peak × efficiency),
@@ -54,11 +86,14 @@ impl Device for EstimatedDevice {
     }
 
     fn describe(&self) -> DeviceInfo {
+        let (idle_watts, idle_source) = self.spec.idle_power();
         DeviceInfo {
             name: self.spec.name.clone(),
             kind: self.spec.kind,
             peak_ops_per_s: self.spec.peak_ops_per_s,
             watts: self.spec.watts,
+            idle_watts,
+            idle_source,
             memory_bytes: self.spec.memory_bytes,
             present: false,
             source: self.spec.source.clone(),
@@ -117,7 +152,7 @@ impl LoadedModel for EstimatedModel {
     }
 
     fn stream(&self, on_output: OutputCallback) -> Result<Stream> {
-        Stream::start(self.model.clone(), on_output)
+        Stream::start(&self.model.facts.origin, self.model.runner(), on_output)
     }
 }
 
@@ -136,9 +171,11 @@ fn measurement(
     } else {
         f64::INFINITY
     };
+    let (idle_power_w, idle_source) = spec.idle_power();
     let method = format!(
         "latency: {flops} FLOPs / ({:e} ops/s peak × {} efficiency) from the device table; \
-         {memory_method}; power: device table watts; energy: power × latency; source: {}",
+         {memory_method}; power: device table watts; energy: power × latency; \
+         idle power: {idle_source}; source: {}",
         spec.peak_ops_per_s, spec.efficiency, spec.source
     );
     Measurement {
@@ -149,6 +186,7 @@ fn measurement(
         latency_ms_mean: latency_s * 1e3,
         memory_bytes,
         power_w: spec.watts,
+        idle_power_w,
         energy_j_per_inference: spec.watts * latency_s,
         estimated: true,
         method,
@@ -181,6 +219,8 @@ pub fn estimate_figures(
             memory_bytes: info.memory_bytes,
             efficiency: CPU_ESTIMATE_EFFICIENCY,
             source: format!("{}; efficiency assumed", info.source),
+            idle_watts: Some(info.idle_watts),
+            idle_source: Some(info.idle_source.clone()),
         },
     };
     if memory_bytes > spec.memory_bytes {

@@ -10,7 +10,15 @@
 //! - [`device`] / [`require_device`] pick a [`Device`] by name ([`devices`] lists them);
 //! - [`Device::load`] checks and prepares a model, refusing one that does not fit;
 //! - [`LoadedModel::run`] runs one inference, [`LoadedModel::profile`] measures or
-//!   estimates, and [`LoadedModel::stream`] feeds inputs asynchronously.
+//!   estimates, and [`LoadedModel::stream`] feeds inputs asynchronously;
+//! - [`simulate`] feeds frames at a fixed input period (femtodriver's `simulate`): energy
+//!   per frame = active power × latency + idle power × (period − latency), in a
+//!   [`SimulationReport`]; [`simulate_period`] is the one-call form for a node;
+//! - [`SyncAccl`] (`send` / `receive` with timeouts, `run` over a batch, port
+//!   assignments), [`AsyncAccl`] (`connect_input` / `connect_output` callbacks, `wait`,
+//!   `stop`) and [`MultiStreamAsyncAccl`] (n streams, callbacks told the stream's index)
+//!   follow MemryX's accelerator API; each runs a [`Pipeline`], a model with optional
+//!   pre- and post-processing models chained around it.
 //!
 //! `"CPU"` really runs the model on this machine and measures it (energy from RAPL counters
 //! when readable, else a TDP share times CPU time). Every other device is an estimate from
@@ -22,30 +30,45 @@
 //! downloads anything.
 #![warn(missing_docs)]
 
+mod async_accl;
 mod cpu;
+mod engine;
 mod error;
 mod estimate;
 mod facts;
 mod measure;
 mod model;
+mod pipeline;
 mod power;
+mod queue;
 mod registry;
+mod simulate;
 mod stream;
+mod sync_accl;
 
 use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use async_accl::{AsyncAccl, MultiStreamAsyncAccl, NextFrame};
 pub use cpu::CpuDevice;
-pub use error::{DeviceError, Result};
-pub use estimate::{estimate_figures, DeviceSpec, EstimatedDevice, CPU_ESTIMATE_EFFICIENCY};
+pub use error::{CallbackError, DeviceError, Result};
+pub use estimate::{
+    estimate_figures, DeviceSpec, EstimatedDevice, ASSUMED_IDLE_FRACTION, CPU_ESTIMATE_EFFICIENCY,
+};
 pub use facts::{ModelFacts, TensorInfo};
 pub use measure::Measurement;
 pub use model::TensorData;
+pub use pipeline::{Pipeline, Port};
 pub use power::{core_power, CorePower};
 pub use registry::{device, device_table, devices, require_device};
+pub use simulate::{
+    simulate, simulate_measurement, simulate_period, Simulation, SimulationReport,
+    SIMULATE_FRAMES,
+};
 pub use stream::{OutputCallback, Stream, StreamOutput};
+pub use sync_accl::SyncAccl;
 
 /// What kind of hardware a device is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +98,10 @@ pub struct DeviceInfo {
     pub peak_ops_per_s: f64,
     /// Power at full load, watts.
     pub watts: f64,
+    /// Power while idle (between the frames of a stream), watts.
+    pub idle_watts: f64,
+    /// Where the idle figure comes from ("assumed" where no published figure exists).
+    pub idle_source: String,
     /// Memory available to a model, bytes.
     pub memory_bytes: u64,
     /// True when the device is present and models really run on it.
@@ -101,8 +128,9 @@ pub trait Device: Send + Sync + fmt::Debug {
     }
 }
 
-/// A model prepared for one device.
-pub trait LoadedModel: Send + fmt::Debug {
+/// A model prepared for one device. It can be shared between threads (the accelerators
+/// run it on a worker while the caller reads its facts).
+pub trait LoadedModel: Send + Sync + fmt::Debug {
     /// Facts about the model (parameters, FLOPs, shapes, operators).
     fn facts(&self) -> &ModelFacts;
 

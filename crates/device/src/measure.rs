@@ -20,6 +20,9 @@ pub struct Measurement {
     pub memory_bytes: u64,
     /// Average power while the model runs, watts.
     pub power_w: f64,
+    /// Power while the device idles between inferences, watts (what
+    /// [`crate::simulate`] charges for the rest of an input period).
+    pub idle_power_w: f64,
     /// Energy of one inference, joules.
     pub energy_j_per_inference: f64,
     /// True when the figures are computed from a device table rather than measured.

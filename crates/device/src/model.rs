@@ -126,6 +126,12 @@ impl OnnxModel {
             .map_err(|e| run_error(origin, &e))
     }
 
+    /// This model as the runner of a stream's worker.
+    pub(crate) fn runner(&self) -> crate::engine::Runner {
+        let model = self.clone();
+        Arc::new(move |inputs: &[TensorData]| model.run(inputs))
+    }
+
     /// The deterministic inputs used for profiling: one [`TensorData::pattern`] per input.
     pub(crate) fn sample_inputs(&self) -> Vec<TensorData> {
         self.facts

@@ -97,12 +97,18 @@ pub struct CorePower {
     pub watts_per_core: f64,
     /// The table row's source, or the documented default.
     pub source: String,
+    /// Watts charged for one idle core (between frames of a stream).
+    pub idle_watts_per_core: f64,
+    /// Where the idle figure comes from.
+    pub idle_source: String,
 }
 
 #[derive(Debug, Deserialize)]
 struct CpuTable {
     default_watts_per_core: f64,
     default_source: String,
+    idle_fraction_of_tdp: f64,
+    idle_source: String,
     cpus: Vec<CpuRow>,
 }
 
@@ -137,13 +143,20 @@ pub fn core_power(model_name: &str) -> Result<CorePower> {
             .iter()
             .find(|row| model_name.contains(&row.pattern))
         {
-            Some(row) => CorePower {
-                watts_per_core: row.tdp_w / f64::from(row.cores.max(1)),
-                source: row.source.clone(),
-            },
+            Some(row) => {
+                let watts_per_core = row.tdp_w / f64::from(row.cores.max(1));
+                CorePower {
+                    watts_per_core,
+                    source: row.source.clone(),
+                    idle_watts_per_core: watts_per_core * table.idle_fraction_of_tdp,
+                    idle_source: table.idle_source.clone(),
+                }
+            }
             None => CorePower {
                 watts_per_core: table.default_watts_per_core,
                 source: table.default_source.clone(),
+                idle_watts_per_core: table.default_watts_per_core * table.idle_fraction_of_tdp,
+                idle_source: table.idle_source.clone(),
             },
         },
     )

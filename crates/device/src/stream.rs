@@ -1,20 +1,19 @@
 //! The asynchronous stream: inputs are pushed, a worker thread runs them in order and hands
-//! each result to a callback (the shape of MemryX's asynchronous API).
+//! each result to a callback (the push-driven shape of MemryX's asynchronous API; the
+//! callback-driven one is [`crate::AsyncAccl`]).
 
-use std::sync::mpsc::{self, SyncSender};
-use std::thread::JoinHandle;
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
+use crate::engine::{Job, Runner, Worker, QUEUE};
 use crate::error::{DeviceError, Result};
-use crate::model::{OnnxModel, TensorData};
-
-/// Inputs that may wait in a stream before [`Stream::push`] blocks.
-const QUEUE: usize = 16;
+use crate::model::TensorData;
+use crate::queue::Queue;
 
 /// One result of a stream.
 #[derive(Debug)]
 pub struct StreamOutput {
-    /// The number [`Stream::push`] returned for these inputs (0, 1, 2… in push order).
+    /// The frame's number in its stream (0, 1, 2… in the order the inputs came).
     pub seq: u64,
     /// The model's outputs, or why this inference failed.
     pub outputs: Result<Vec<TensorData>>,
@@ -29,40 +28,29 @@ pub type OutputCallback = Box<dyn FnMut(StreamOutput) + Send + 'static>;
 #[derive(Debug)]
 pub struct Stream {
     origin: String,
-    sender: Option<SyncSender<(u64, Vec<TensorData>)>>,
-    worker: Option<JoinHandle<u64>>,
+    jobs: Arc<Queue<Job>>,
+    worker: Worker,
     next: u64,
 }
 
 impl Stream {
-    pub(crate) fn start(model: OnnxModel, mut on_output: OutputCallback) -> Result<Stream> {
-        let origin = model.facts.origin.clone();
-        let (sender, receiver) = mpsc::sync_channel::<(u64, Vec<TensorData>)>(QUEUE);
-        let worker = std::thread::Builder::new()
-            .name("sustainml-device-stream".into())
-            .spawn(move || {
-                let mut done = 0;
-                for (seq, inputs) in receiver {
-                    let start = Instant::now();
-                    let outputs = model.run(&inputs);
-                    let host_latency_ms = start.elapsed().as_secs_f64() * 1e3;
-                    on_output(StreamOutput {
-                        seq,
-                        outputs,
-                        host_latency_ms,
-                    });
-                    done += 1;
-                }
-                done
-            })
-            .map_err(|e| DeviceError::Run {
-                origin: origin.clone(),
-                cause: format!("cannot start the stream worker: {e}"),
-            })?;
-        Ok(Stream {
+    pub(crate) fn start(
+        origin: &str,
+        runner: Runner,
+        mut on_output: OutputCallback,
+    ) -> Result<Stream> {
+        let jobs = Arc::new(Queue::new(QUEUE));
+        let worker = Worker::spawn(
             origin,
-            sender: Some(sender),
-            worker: Some(worker),
+            runner,
+            Arc::clone(&jobs),
+            Arc::new(AtomicBool::new(false)),
+            move |_, out| on_output(out),
+        )?;
+        Ok(Stream {
+            origin: origin.to_string(),
+            jobs,
+            worker,
             next: 0,
         })
     }
@@ -71,8 +59,12 @@ impl Stream {
     /// full. Fails when the worker has stopped (its callback panicked).
     pub fn push(&mut self, inputs: Vec<TensorData>) -> Result<u64> {
         let seq = self.next;
-        let sender = self.sender.as_ref().ok_or_else(|| self.closed())?;
-        sender.send((seq, inputs)).map_err(|_| self.closed())?;
+        let job = Job {
+            stream: 0,
+            seq,
+            inputs,
+        };
+        self.jobs.push(job, None).map_err(|_| self.closed())?;
         self.next += 1;
         Ok(seq)
     }
@@ -84,11 +76,8 @@ impl Stream {
     }
 
     fn close(&mut self) -> Result<u64> {
-        self.sender = None;
-        match self.worker.take() {
-            Some(worker) => worker.join().map_err(|_| self.closed()),
-            None => Ok(0),
-        }
+        self.jobs.close();
+        self.worker.join()
     }
 
     fn closed(&self) -> DeviceError {

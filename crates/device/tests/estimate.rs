@@ -79,6 +79,8 @@ fn a_model_too_big_for_the_device_is_refused() {
         memory_bytes: 64 * 1024,
         efficiency: 0.5,
         source: "test".into(),
+        idle_watts: None,
+        idle_source: None,
     };
     let err = EstimatedDevice::new(spec)
         .load(&common::model("tiny_cnn"))
