@@ -92,7 +92,11 @@ impl Core {
                             Ok(Some(inputs)) => {
                                 let seq = seqs[stream];
                                 seqs[stream] += 1;
-                                let job = Job { stream, seq, inputs };
+                                let job = Job {
+                                    stream,
+                                    seq,
+                                    inputs,
+                                };
                                 if jobs.push(job, None).is_err() {
                                     break 'feed;
                                 }
@@ -125,13 +129,12 @@ impl Core {
         }
         self.started = true;
         let pipeline = Arc::clone(&self.pipeline);
-        let mut deliver = deliver;
         self.worker = Some(Worker::spawn(
             self.pipeline.origin(),
             Arc::new(move |inputs: &[TensorData]| pipeline.run(inputs)),
             Arc::clone(&self.jobs),
             Arc::clone(&self.stop),
-            move |stream, out| deliver(stream, out),
+            deliver,
         )?);
         Ok(())
     }

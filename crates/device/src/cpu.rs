@@ -36,8 +36,7 @@ impl Device for CpuDevice {
         let (cpus, memory_bytes) = power::host_resources();
         let model_name = power::cpu_model_name();
         let mhz = cpu_mhz().unwrap_or(2000.0);
-        let (watts, power_source, idle_watts, idle_source) = match power::core_power(&model_name)
-        {
+        let (watts, power_source, idle_watts, idle_source) = match power::core_power(&model_name) {
             Ok(p) => (
                 p.watts_per_core * cpus as f64,
                 p.source,

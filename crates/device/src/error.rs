@@ -62,6 +62,19 @@ pub enum DeviceError {
         /// The runtime's explanation.
         cause: String,
     },
+    /// The runtime could not analyse or plan one node of the graph (shapes that do not fit
+    /// its operator, say).
+    #[error("{origin}: operator {op} (node {node:?}) cannot be loaded: {cause}")]
+    OperatorFailed {
+        /// Where the model came from.
+        origin: String,
+        /// The node's ONNX operator.
+        op: String,
+        /// The node.
+        node: String,
+        /// The runtime's explanation.
+        cause: String,
+    },
     /// Inputs given to `run` do not match the model's inputs.
     #[error("{origin}: bad inputs: {cause}")]
     BadInput {
@@ -153,20 +166,13 @@ pub enum DeviceError {
         inputs: usize,
     },
     /// An output of one chained model does not have the shape of the next model's input.
-    #[error("{from}'s output {output:?} has shape {output_shape:?} but {to}'s input {input:?}, which it feeds, has shape {input_shape:?}")]
+    #[error("{}'s output {:?} has shape {:?} but {}'s input {:?}, which it feeds, has shape {:?}",
+        output.model, output.tensor, output.shape, input.model, input.tensor, input.shape)]
     ChainShape {
-        /// The model whose output it is.
-        from: String,
-        /// The output's name.
-        output: String,
-        /// The output's shape.
-        output_shape: Vec<usize>,
-        /// The model fed.
-        to: String,
-        /// The input's name.
-        input: String,
-        /// The input's shape.
-        input_shape: Vec<usize>,
+        /// The output, of the model that feeds.
+        output: Box<ChainEnd>,
+        /// The input, of the model fed.
+        input: Box<ChainEnd>,
     },
     /// A callback was connected twice.
     #[error("{origin}: the {callback} callback is already connected")]
@@ -185,7 +191,9 @@ pub enum DeviceError {
         callback: &'static str,
     },
     /// A pre- or post-processing model was set after the accelerator started.
-    #[error("{origin}: pre- and post-processing models must be set before the first send or connect")]
+    #[error(
+        "{origin}: pre- and post-processing models must be set before the first send or connect"
+    )]
     AlreadyStarted {
         /// Where the model came from.
         origin: String,
@@ -211,6 +219,17 @@ pub enum DeviceError {
         /// The parser's explanation.
         cause: String,
     },
+}
+
+/// One end of a link between chained models: a model and one of its tensors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEnd {
+    /// Where the model came from.
+    pub model: String,
+    /// The tensor's name.
+    pub tensor: String,
+    /// The tensor's shape.
+    pub shape: Vec<usize>,
 }
 
 /// The error an input callback may return to end its stream.

@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 pub use async_accl::{AsyncAccl, MultiStreamAsyncAccl, NextFrame};
 pub use cpu::CpuDevice;
-pub use error::{CallbackError, DeviceError, Result};
+pub use error::{CallbackError, ChainEnd, DeviceError, Result};
 pub use estimate::{
     estimate_figures, DeviceSpec, EstimatedDevice, ASSUMED_IDLE_FRACTION, CPU_ESTIMATE_EFFICIENCY,
 };
@@ -64,8 +64,7 @@ pub use pipeline::{Pipeline, Port};
 pub use power::{core_power, CorePower};
 pub use registry::{device, device_table, devices, require_device};
 pub use simulate::{
-    simulate, simulate_measurement, simulate_period, Simulation, SimulationReport,
-    SIMULATE_FRAMES,
+    simulate, simulate_measurement, simulate_period, Simulation, SimulationReport, SIMULATE_FRAMES,
 };
 pub use stream::{OutputCallback, Stream, StreamOutput};
 pub use sync_accl::SyncAccl;

@@ -63,7 +63,9 @@ pub(crate) fn analyse(origin: &str, bytes: &[u8]) -> Result<(InferenceModel, Mod
         .model_for_proto_model(&proto)
         .map_err(|e| invalid(origin, &e))?;
     check_inputs(origin, &model)?;
-    model.analyse(false).map_err(|e| invalid(origin, &e))?;
+    model
+        .analyse(false)
+        .map_err(|e| node_failure(origin, &proto, &e))?;
     let facts = facts::compute(origin, &proto, &model).map_err(|e| invalid(origin, &e))?;
     Ok((model, facts))
 }
@@ -146,6 +148,39 @@ fn invalid(origin: &str, e: &TractError) -> DeviceError {
     DeviceError::InvalidModel {
         origin: origin.to_string(),
         cause: format!("{e:#}"),
+    }
+}
+
+/// The failing node's ONNX operator when tract's message names the node
+/// (`… for node #2 "name" …`), else [`DeviceError::InvalidModel`].
+fn node_failure(origin: &str, proto: &pb::ModelProto, e: &TractError) -> DeviceError {
+    let cause = format!("{e:#}");
+    let named = cause
+        .split_once("for node #")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(name, _)| name.to_string());
+    let op = named.as_deref().and_then(|name| {
+        proto.graph.iter().flat_map(|g| &g.node).find_map(|n| {
+            let id = if n.name.is_empty() {
+                n.output.first().map_or("", String::as_str)
+            } else {
+                n.name.as_str()
+            };
+            (id == name).then(|| n.op_type.clone())
+        })
+    });
+    match (named, op) {
+        (Some(node), Some(op)) => DeviceError::OperatorFailed {
+            origin: origin.to_string(),
+            op,
+            node,
+            cause,
+        },
+        _ => DeviceError::InvalidModel {
+            origin: origin.to_string(),
+            cause,
+        },
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::error::{DeviceError, Result};
+use crate::error::{ChainEnd, DeviceError, Result};
 use crate::facts::TensorInfo;
 use crate::model::TensorData;
 use crate::LoadedModel;
@@ -192,12 +192,16 @@ fn check_link(from: &dyn LoadedModel, to: &dyn LoadedModel) -> Result<()> {
     for (output, input) in from.outputs.iter().zip(&to.inputs) {
         if output.shape != input.shape {
             return Err(DeviceError::ChainShape {
-                from: from.origin.clone(),
-                output: output.name.clone(),
-                output_shape: output.shape.clone(),
-                to: to.origin.clone(),
-                input: input.name.clone(),
-                input_shape: input.shape.clone(),
+                output: Box::new(ChainEnd {
+                    model: from.origin.clone(),
+                    tensor: output.name.clone(),
+                    shape: output.shape.clone(),
+                }),
+                input: Box::new(ChainEnd {
+                    model: to.origin.clone(),
+                    tensor: input.name.clone(),
+                    shape: input.shape.clone(),
+                }),
             });
         }
     }

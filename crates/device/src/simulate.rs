@@ -110,7 +110,8 @@ pub fn simulate_measurement(
 ) -> Result<SimulationReport> {
     check_period(input_period_ms)?;
     let latency_ms = measured.latency_ms_mean;
-    if !(latency_ms <= input_period_ms) {
+    // A NaN latency is refused too.
+    if latency_ms.is_nan() || latency_ms > input_period_ms {
         return Err(DeviceError::PeriodBelowLatency {
             device: measured.device.clone(),
             origin: measured.model.clone(),

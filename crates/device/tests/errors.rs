@@ -129,3 +129,27 @@ fn wrong_inputs_and_zero_runs_are_errors() {
     ));
     assert!(matches!(model.profile(0), Err(DeviceError::NoRuns)));
 }
+
+mod graphs;
+
+// A graph tract cannot load is refused naming its ONNX operator and node.
+#[test]
+fn a_graph_the_runtime_cannot_analyse_names_its_operator() {
+    let err = require_device("CPU")
+        .expect("CPU")
+        .load_bytes("bad_matmul.onnx", &graphs::bad_matmul())
+        .expect_err("inner dimensions disagree");
+    let msg = err.to_string();
+    assert!(
+        matches!(&err, DeviceError::OperatorFailed { op, node, .. } if op == "MatMul" && node == "layer_y"),
+        "{err:?}"
+    );
+    assert!(
+        msg.starts_with("bad_matmul.onnx: operator MatMul (node \"layer_y\") cannot be loaded"),
+        "{msg}"
+    );
+    // ModelFacts refuses it the same way.
+    let facts = ModelFacts::from_bytes("bad_matmul.onnx", &graphs::bad_matmul())
+        .expect_err("facts refuse it too");
+    assert_eq!(facts.to_string(), msg);
+}

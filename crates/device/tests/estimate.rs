@@ -145,3 +145,33 @@ fn a_model_known_only_by_its_figures_is_estimated_from_the_table() {
         .to_string();
     assert!(err.contains("TPU v9"), "{err}");
 }
+
+// Every device states an idle power below its full-load power and where it comes from (assumed where no figure is published).
+#[test]
+fn every_device_has_an_idle_power_with_its_source() {
+    for name in devices() {
+        let info = device(&name).expect("listed").describe();
+        assert!(
+            info.idle_watts > 0.0 && info.idle_watts < info.watts,
+            "{name}: idle {} W, full load {} W",
+            info.idle_watts,
+            info.watts
+        );
+        assert!(!info.idle_source.is_empty(), "{name}");
+        if name != "CPU" {
+            assert!(
+                info.idle_source.contains("assumed"),
+                "{name}: {}",
+                info.idle_source
+            );
+        }
+    }
+    let mut spec = sustainml_device::device_table().expect("table")[0].clone();
+    assert_eq!(
+        spec.idle_power().0,
+        spec.watts * sustainml_device::ASSUMED_IDLE_FRACTION
+    );
+    spec.idle_watts = Some(0.25);
+    spec.idle_source = Some("measured".into());
+    assert_eq!(spec.idle_power(), (0.25, "measured".to_string()));
+}
