@@ -3,7 +3,8 @@
 //! inspects and drives a running graph over DDS (`topic list|echo|hz|pub`,
 //! `node list|control`), submits and follows problems through the orchestrator's
 //! REST API (`task submit|list|show|cancel`), queries and configures nodes over DDS
-//! (`config get|set`) and diagnoses the network (`doctor`).
+//! (`config get|set`), diagnoses the network (`doctor`) and profiles a model on a
+//! device (`device profile|list`, no DDS).
 //!
 //! Exit codes:
 //!
@@ -22,6 +23,7 @@
 
 mod config;
 mod control;
+mod device;
 mod doctor;
 mod launch_file;
 mod launch_log;
@@ -98,6 +100,9 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Print a node's log from a launch (the latest launch by default).
     Logs(logs::LogsArgs),
+    /// Profile an ONNX model on a device, or list the devices (no DDS).
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// Run PROGRAM so that it cannot outlive the launcher (used by `launch`).
     #[command(hide = true)]
     Supervise {
@@ -288,6 +293,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(command) => config::run(command),
         Command::Doctor(args) => doctor::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Device(command) => device::run(command),
         Command::Supervise { program, args } => {
             let code = supervise::run(program, args)?;
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
