@@ -133,3 +133,40 @@ def test_string_sequences_are_live_as_swig_vectors():
     assert md.keywords == ["b"] and md.to_dict()["keywords"] == ["b"]
     with pytest.raises(TypeError, match="MLModelMetadata.keywords item: expected str"):
         md.keywords().append(3)
+
+
+def test_generic_nodes_check_their_definition():
+    # Protects: GenericNode takes SustainML topics or (name, type) pairs, in callback
+    # order, and refuses bad definitions with a ValueError naming what was wrong.
+    from sustainml_py.nodes import GenericNode, generic
+    from sustainml_py.nodes.GenericNode import GenericNode as FromModule
+
+    assert GenericNode is FromModule
+    f = lambda *args: None  # noqa: E731
+    node = GenericNode("RANKER_NODE", ["/sustainml/user_input", ("/myorg/ranking", "MLModelImpl")],
+                       ("/myorg/ranked", "CO2FootprintImpl"), callback=f)
+    assert node.name() == "RANKER_NODE"
+    assert node.inputs() == ["/sustainml/user_input", "/myorg/ranking"]
+    assert node.output() == "/myorg/ranked"
+    assert generic("R2_NODE", ["/sustainml/user_input"], "/sustainml/carbon_tracker/output", callback=f).output() \
+        == "/sustainml/carbon_tracker/output"
+    with pytest.raises(ValueError, match=r'input 0: unknown topic "/nope".*\(name, type_name\).*/sustainml/user_input'):
+        GenericNode("R_NODE", ["/nope"], "/sustainml/carbon_tracker/output", callback=f)
+    with pytest.raises(ValueError, match='carries "NodeStatusImpl", which is not a task data type'):
+        GenericNode("R_NODE", [("/x", "NodeStatusImpl")], "/sustainml/carbon_tracker/output", callback=f)
+    with pytest.raises(ValueError, match="/sustainml/status carries NodeStatusImpl, which is not a task data type"):
+        GenericNode("R_NODE", ["/sustainml/user_input"], "/sustainml/status", callback=f)
+    with pytest.raises(ValueError, match="/sustainml/user_input is given twice"):
+        GenericNode("R_NODE", ["/sustainml/user_input"] * 2, "/sustainml/carbon_tracker/output", callback=f)
+    with pytest.raises(ValueError, match="at least one input topic"):
+        GenericNode("R_NODE", [], "/sustainml/carbon_tracker/output", callback=f)
+    with pytest.raises(TypeError, match="a topic is a topic name \\(str\\) or a \\(name, type_name\\) tuple, not int"):
+        GenericNode("R_NODE", [3], "/sustainml/carbon_tracker/output", callback=f)
+    with pytest.raises(ValueError, match="service_callback needs node_id="):
+        GenericNode("R_NODE", ["/sustainml/user_input"], "/sustainml/carbon_tracker/output", callback=f,
+                    service_callback=f)
+    with pytest.raises(ValueError, match="node_id=6 is not a NodeID"):
+        GenericNode("R_NODE", ["/sustainml/user_input"], "/sustainml/carbon_tracker/output", callback=f,
+                    node_id=6)
+    with pytest.raises(ValueError, match="callback is required"):
+        GenericNode("R_NODE", ["/sustainml/user_input"], "/sustainml/carbon_tracker/output")

@@ -2,6 +2,7 @@
 orchestrator's REST API with sustainml_py.client; failures, configuration and
 SIGINT on the same graphs."""
 
+import json
 import signal
 import subprocess
 
@@ -61,6 +62,49 @@ def test_python_upstream_nodes_complete_tasks_end_to_end(graph_a):
         assert out["HW_CONSTRAINTS"]["max_memory_footprint"] == 64
         assert out["HW_CONSTRAINTS"]["extra_data"] == {"from": "ref_hw_constraints.py"}
         assert out["ML_MODEL_METADATA"]["keywords"] == ["classify", "bird", "songs", str(n)]
+
+
+def cli(procs, *args, stdin=None):
+    """Runs `sustainml ARGS` on the test's domain; fails the test on a non-zero exit."""
+    run = subprocess.run([binary("sustainml"), *args], env=procs.env(), input=stdin, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, f"sustainml {' '.join(args)}: {run.stdout}{run.stderr}"
+    return run.stdout
+
+
+def test_python_generic_nodes_chain_on_topics_of_their_own(tmp_path):
+    # Protects: GenericNode joins any topics by task id (SustainML ones and its own),
+    # with its inputs in the order given, and publishes on a topic of its own; a
+    # raising generic callback publishes nothing for its task and the next succeeds.
+    requires_isolation()
+    procs = Processes(tmp_path, 220)
+    node = procs.python("py-generic", "py_generic.py")
+    try:
+        for problem, text in [(1, "fail the summary"), (2, "summarise me")]:
+            task = {"problem_id": problem, "iteration_id": 1}
+            for topic, sample in [
+                ("/sustainml/carbon_tracker/output", {"task_id": task, "carbon_footprint": 1.5, "carbon_intensity": 7}),
+                ("/sustainml/user_input", {"task_id": task, "problem_short_description": text}),
+                ("/sustainml/hw_resources/output", {"task_id": task, "hw_description": f"hw {problem}"}),
+            ]:
+                # pub waits until SUMMARY_NODE's reader has acknowledged the sample.
+                cli(procs, "topic", "pub", topic, "-", "--wait", "60", stdin=json.dumps(sample))
+        out = cli(procs, "topic", "echo", "/sustainml_test/doubled", "--type", "CO2FootprintImpl", "--json",
+                  "--count", "1", "--timeout", "60")
+        samples = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        assert len(samples) == 1, out
+        doubled = samples[0]
+        assert doubled["task_id"] == {"problem_id": 2, "iteration_id": 1}, doubled
+        assert doubled["carbon_footprint"] == pytest.approx(3.0)
+        assert doubled["carbon_intensity"] == 7
+        assert doubled["extra_data"] == {"problem": "summarise me", "hw": "hw 2", "doubled_by": "DOUBLER_NODE"}
+        log = procs.log(node)
+        assert "ValueError: summary refused" in log, log[-3000:]
+        node.send_signal(signal.SIGINT)
+        code, took = wait_exit(node, 10)
+        assert code == 0 and took < 2.0, f"exit {code} after {took:.2f} s"
+    finally:
+        procs.stop_all()
 
 
 def test_a_raising_callback_fails_its_task_and_the_next_task_succeeds(graph_a):
@@ -195,7 +239,7 @@ def test_a_fastdds_requester_sees_success_false(tmp_path):
     procs.python("py-hw-constraints", "ref_hw_constraints.py")
     answers = {}
     try:
-        for text in ["refuse", "hello"]:
+        for text in ["refuse", "hello", "whoami"]:
             run = subprocess.run(
                 [peer, "request", "--node-id", "2", "--transaction-id", "41", "--configuration", text, "--timeout", "20"],
                 # UDP only: our nodes have no shared memory transport (tests/fastdds/README.md).
@@ -209,3 +253,5 @@ def test_a_fastdds_requester_sees_success_false(tmp_path):
     assert answers["refuse"][:4] == (2, 41, False, 1), answers
     assert "refused by ref_hw_constraints.py" in answers["refuse"][4]
     assert answers["hello"][:4] == (2, 41, True, 0) and '"echo"' in answers["hello"][4]
+    # The script's req carries the requester's ids.
+    assert json.loads(answers["whoami"][4]) == {"node_id": 2, "transaction_id": 41}

@@ -157,6 +157,10 @@ enum TopicCommand {
     Echo {
         /// The topic name, e.g. /sustainml/status.
         topic: String,
+        /// The DDS type of a topic outside the SustainML table (a node's own topic),
+        /// e.g. CO2FootprintImpl.
+        #[arg(long = "type", value_name = "TYPE")]
+        type_name: Option<String>,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
@@ -275,11 +279,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Topic(TopicCommand::Echo {
             topic,
+            type_name,
             json,
             count,
             timeout,
         }) => {
-            let info = topic::find(&topic)?;
+            let info = topic::find_typed(&topic, type_name.as_deref())?;
             let opts = topic::EchoOptions {
                 json,
                 count,

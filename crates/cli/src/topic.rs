@@ -115,6 +115,35 @@ pub fn find(name: &str) -> Result<TopicInfo> {
     })
 }
 
+/// The topic called `name`: one of the table's, or, with `type_name`, a topic of a
+/// node's own carrying one of the table's types.
+pub fn find_typed(name: &str, type_name: Option<&str>) -> Result<TopicInfo> {
+    let Some(wanted) = type_name else {
+        return find(name);
+    };
+    let types: BTreeSet<&'static str> = TOPICS.iter().map(|t| t.type_name).collect();
+    let Some(ty) = types.iter().copied().find(|t| *t == wanted) else {
+        return Err(UsageError(format!(
+            "unknown type `{wanted}`; known types: {}",
+            types.into_iter().collect::<Vec<_>>().join(", ")
+        ))
+        .into());
+    };
+    match topics::by_name(name) {
+        Some(known) if known.type_name == ty => Ok(known),
+        Some(known) => Err(UsageError(format!(
+            "topic `{name}` carries {}, not {ty}",
+            known.type_name
+        ))
+        .into()),
+        // The command runs once: its topic name may live as long as the process.
+        None => Ok(TopicInfo {
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            type_name: ty,
+        }),
+    }
+}
+
 /// What `echo` does.
 #[derive(Debug, Clone, Copy)]
 pub struct EchoOptions {

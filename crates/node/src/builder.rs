@@ -11,9 +11,9 @@ use sustainml_types::topics::TopicInfo;
 use sustainml_types::{NodeId, Status, TaskData};
 use tokio::sync::mpsc;
 
-use crate::config_service::{spawn_config_service, ConfigFn};
+use crate::config_service::{spawn_config_service, ConfigError, ConfigFn, ConfigRequest};
 use crate::event_loop::{spawn_control_reader, Loop, Output};
-use crate::inputs::InputSet;
+use crate::inputs::{AnySample, InputSet};
 use crate::kind::NodeKind;
 use crate::options::{NodeError, NodeOptions};
 use crate::status::StatusReporter;
@@ -110,21 +110,50 @@ pub fn generic<I: InputSet, O: TaskData + Default>(
     output: TopicInfo,
 ) -> Result<NodeBuilder<I, O>, NodeError> {
     sustainml_types::NodeName::new(name).map_err(|e| NodeError::Definition(e.to_string()))?;
-    let expected = I::type_names();
-    if inputs.len() != expected.len() {
-        return Err(NodeError::Definition(format!(
-            "{name}: {} input topics for {} input types",
-            inputs.len(),
-            expected.len()
-        )));
-    }
-    for (topic, ty) in inputs.iter().zip(&expected) {
-        if topic.type_name != *ty {
-            return Err(NodeError::Definition(format!(
-                "{name}: input {} carries {}, not {ty}",
-                topic.name, topic.type_name
-            )));
+    match I::type_names() {
+        Some(expected) => {
+            if inputs.len() != expected.len() {
+                return Err(NodeError::Definition(format!(
+                    "{name}: {} input topics for {} input types",
+                    inputs.len(),
+                    expected.len()
+                )));
+            }
+            for (topic, ty) in inputs.iter().zip(&expected) {
+                if topic.type_name != *ty {
+                    return Err(NodeError::Definition(format!(
+                        "{name}: input {} carries {}, not {ty}",
+                        topic.name, topic.type_name
+                    )));
+                }
+            }
         }
+        None => {
+            if inputs.is_empty() {
+                return Err(NodeError::Definition(format!(
+                    "{name}: a node needs at least one input topic"
+                )));
+            }
+            if let Some(topic) = inputs
+                .iter()
+                .find(|t| !AnySample::TYPE_NAMES.contains(&t.type_name))
+            {
+                return Err(NodeError::Definition(format!(
+                    "{name}: input {} carries {}, which is not a task data type (one of {})",
+                    topic.name,
+                    topic.type_name,
+                    AnySample::TYPE_NAMES.join(", ")
+                )));
+            }
+        }
+    }
+    if let Some(i) =
+        (1..inputs.len()).find(|&i| inputs[..i].iter().any(|t| t.name == inputs[i].name))
+    {
+        return Err(NodeError::Definition(format!(
+            "{name}: input {} is given twice",
+            inputs[i].name
+        )));
     }
     if output.type_name != O::TYPE_NAME {
         return Err(NodeError::Definition(format!(
@@ -165,12 +194,21 @@ impl<I: InputSet, O: TaskData + Default> NodeBuilder<I, O> {
         self
     }
 
-    /// The configuration callback: request text in, JSON text (or an error message)
-    /// out. It runs on its own thread, so a slow one never stalls tasks; output that is
-    /// not valid JSON is refused with success=false.
-    pub fn on_configuration<F>(mut self, f: F) -> Self
+    /// The configuration callback: request text in, JSON text (or why it failed) out.
+    /// It runs on its own thread, so a slow one never stalls tasks; output that is not
+    /// valid JSON is refused with success=false.
+    pub fn on_configuration<F>(self, f: F) -> Self
     where
-        F: Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+        F: Fn(&str) -> Result<String, ConfigError> + Send + Sync + 'static,
+    {
+        self.on_configuration_request(move |request| f(request.configuration))
+    }
+
+    /// Like [`on_configuration`](Self::on_configuration), for a callback that needs the
+    /// whole request (its node and transaction ids).
+    pub fn on_configuration_request<F>(mut self, f: F) -> Self
+    where
+        F: Fn(ConfigRequest<'_>) -> Result<String, ConfigError> + Send + Sync + 'static,
     {
         self.config = Some(Arc::new(f));
         self
@@ -320,6 +358,7 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AnyInputs;
     use sustainml_types::topics;
 
     #[test]
@@ -365,5 +404,42 @@ mod tests {
         )
         .expect_err("empty name");
         assert!(bad_name.to_string().contains("cannot be empty"));
+    }
+
+    // A node whose inputs are typed at run time takes any task topics, each once.
+    #[test]
+    fn run_time_typed_nodes_check_their_topics() {
+        let custom = TopicInfo {
+            name: "/myorg/ranking",
+            type_name: "MLModelImpl",
+        };
+        assert!(generic::<AnyInputs, CO2FootprintImpl>(
+            "RANKER",
+            &[topics::USER_INPUT, custom],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .is_ok());
+        let status = generic::<AnyInputs, CO2FootprintImpl>(
+            "RANKER",
+            &[topics::STATUS],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .expect_err("status is not task data");
+        assert!(status
+            .to_string()
+            .contains("/sustainml/status carries NodeStatusImpl, which is not a task data type"));
+        let twice = generic::<AnyInputs, CO2FootprintImpl>(
+            "RANKER",
+            &[topics::USER_INPUT, topics::USER_INPUT],
+            topics::CARBON_FOOTPRINT_OUTPUT,
+        )
+        .expect_err("same topic twice");
+        assert!(twice
+            .to_string()
+            .contains("/sustainml/user_input is given twice"));
+        let none =
+            generic::<AnyInputs, CO2FootprintImpl>("RANKER", &[], topics::CARBON_FOOTPRINT_OUTPUT)
+                .expect_err("no inputs");
+        assert!(none.to_string().contains("at least one input topic"));
     }
 }

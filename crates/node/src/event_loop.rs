@@ -172,7 +172,7 @@ impl<I: InputSet, O: TaskData + Default> Loop<I, O> {
         output: Output<O>,
         status: StatusReporter,
     ) -> Self {
-        let joiner = Joiner::new(I::LEN, options.input_timeout, options.max_pending);
+        let joiner = Joiner::new(inputs.len(), options.input_timeout, options.max_pending);
         Self {
             name,
             inputs,

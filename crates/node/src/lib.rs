@@ -79,7 +79,8 @@ pub use builder::{
     ml_model_metadata, MlModelInputs, Node, NodeBuilder,
 };
 pub use cli::{NodeArgs, NodeArgsError};
-pub use inputs::InputSet;
+pub use config_service::{ConfigError, ConfigRequest};
+pub use inputs::{AnyInputs, AnySample, InputSet};
 pub use kind::NodeKind;
 pub use options::{NodeError, NodeOptions};
 pub use sustainml_dds::logging;

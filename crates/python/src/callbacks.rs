@@ -4,9 +4,12 @@
 
 use std::sync::Arc;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use sustainml_node::{InputSet, TaskContext, TaskError};
+use sustainml_node::{
+    AnyInputs, AnySample, ConfigError, ConfigRequest, InputSet, TaskContext, TaskError,
+};
 use sustainml_types::{
     ErrorCode, NodeStatusImpl, RequestTypeImpl, ResponseTypeImpl, Status, TaskData, TaskStatus,
 };
@@ -35,6 +38,27 @@ py_inputs!(A 0, B 1, C 2);
 py_inputs!(A 0, B 1, C 2, D 3);
 py_inputs!(A 0, B 1, C 2, D 3, E 4);
 py_inputs!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+impl PyInputs for AnyInputs {
+    fn into_args(self, py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+        self.0
+            .into_iter()
+            .map(|sample| match sample {
+                AnySample::UserInput(v) => v.into_object(py),
+                AnySample::AppRequirements(v) => v.into_object(py),
+                AnySample::HwConstraints(v) => v.into_object(py),
+                AnySample::MlModelMetadata(v) => v.into_object(py),
+                AnySample::MlModel(v) => v.into_object(py),
+                AnySample::HwResource(v) => v.into_object(py),
+                AnySample::Co2Footprint(v) => v.into_object(py),
+                other => Err(PyTypeError::new_err(format!(
+                    "{} has no Python class",
+                    other.type_name()
+                ))),
+            })
+            .collect()
+    }
+}
 
 /// "TypeName: message" of a Python exception, with its traceback logged.
 pub(crate) fn describe(py: Python<'_>, err: &PyErr, what: &str) -> String {
@@ -105,23 +129,23 @@ where
     }
 }
 
-/// The runtime's configuration callback around `g(req, res)`. `res` starts as a
-/// success with the request's ids; `success(False)` or an `err_code` other than
-/// NO_ERROR answer an error. A configuration that is not JSON is sent as a JSON string.
+/// The runtime's configuration callback around `g(req, res)`. `req` carries the
+/// request's configuration and ids; `res` starts as a success with the same ids.
+/// `success(False)` or an `err_code` other than NO_ERROR answer an error. A
+/// configuration that is not JSON is sent as a JSON string.
 pub(crate) fn config_callback(
     g: Arc<Py<PyAny>>,
-    node_id: i32,
-) -> impl Fn(&str) -> Result<String, String> + Send + Sync + 'static {
-    move |text: &str| {
+) -> impl Fn(ConfigRequest<'_>) -> Result<String, ConfigError> + Send + Sync + 'static {
+    move |request: ConfigRequest<'_>| {
         Python::with_gil(|py| {
-            let fail = |e: PyErr| describe(py, &e, "configuration callback");
+            let fail = |e: PyErr| ConfigError::new(describe(py, &e, "configuration callback"));
             let req = Bound::new(
                 py,
                 RequestType {
                     inner: RequestTypeImpl {
-                        node_id,
-                        transaction_id: 0,
-                        configuration: text.to_owned(),
+                        node_id: request.node_id,
+                        transaction_id: request.transaction_id,
+                        configuration: request.configuration.to_owned(),
                     },
                 },
             )
@@ -130,8 +154,8 @@ pub(crate) fn config_callback(
                 py,
                 ResponseType {
                     inner: ResponseTypeImpl {
-                        node_id,
-                        transaction_id: 0,
+                        node_id: request.node_id,
+                        transaction_id: request.transaction_id,
                         success: true,
                         err_code: ErrorCode::NoError,
                         configuration: String::new(),
@@ -146,7 +170,7 @@ pub(crate) fn config_callback(
     }
 }
 
-fn config_answer(answer: ResponseTypeImpl) -> Result<String, String> {
+fn config_answer(answer: ResponseTypeImpl) -> Result<String, ConfigError> {
     let parsed = serde_json::from_str::<serde_json::Value>(&answer.configuration).ok();
     if !answer.success || answer.err_code != ErrorCode::NoError {
         // `{"error": "why"}` from the script keeps its message; other text is the message.
@@ -166,7 +190,7 @@ fn config_answer(answer: ResponseTypeImpl) -> Result<String, String> {
                     answer.configuration.clone()
                 }
             });
-        return Err(message);
+        return Err(ConfigError::with_code(answer.err_code, message));
     }
     Ok(match parsed {
         Some(_) => answer.configuration,
@@ -197,13 +221,16 @@ mod tests {
             configuration: "{\"error\":\"no such query\"}".to_owned(),
             ..ResponseTypeImpl::default()
         };
-        assert_eq!(config_answer(failed), Err("no such query".to_owned()));
+        assert_eq!(
+            config_answer(failed),
+            Err(ConfigError::new("no such query"))
+        );
         let coded = ResponseTypeImpl {
             success: true,
             err_code: ErrorCode::InternalError,
             ..ResponseTypeImpl::default()
         };
-        assert!(matches!(config_answer(coded), Err(e) if e.contains("INTERNAL_ERROR")));
+        assert!(matches!(config_answer(coded), Err(e) if e.message().contains("INTERNAL_ERROR")));
     }
 
     // The reference's ways of failing a task through node_status.

@@ -32,6 +32,7 @@ mod text;
 pub use extra::EXTRA_DATA_KEYS;
 
 use serde_json::{json, Map, Value};
+use sustainml_node::ConfigError;
 use sustainml_types::extra_data::ExtraDataError;
 use sustainml_types::{AppRequirementsImpl, UserInputImpl};
 
@@ -272,7 +273,7 @@ pub fn requirements(user: &UserInputImpl) -> Result<AppRequirementsImpl, Require
 /// Answers a configuration request: `requirement_kinds` (or `kinds`) lists the kinds
 /// understood, an example of each and the `extra_data` keys read; anything else is an
 /// error.
-pub fn configure(request: &str) -> Result<String, String> {
+pub fn configure(request: &str) -> Result<String, ConfigError> {
     match request.trim() {
         "requirement_kinds" | "kinds" => {
             let examples: Map<String, Value> = Kind::ALL
@@ -290,7 +291,9 @@ pub fn configure(request: &str) -> Result<String, String> {
             })
             .to_string())
         }
-        _ => Err(format!("Unsupported configuration request: {request}")),
+        _ => Err(ConfigError::new(format!(
+            "Unsupported configuration request: {request}"
+        ))),
     }
 }
 

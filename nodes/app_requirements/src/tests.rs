@@ -162,5 +162,7 @@ fn configuration_lists_the_kinds() {
     assert_eq!(v["examples"]["latency"], json!("latency<=50ms"));
     assert!(v["extra_data_keys"]["max_latency_ms"].is_string());
     let e = configure("param1").expect_err("unsupported");
-    assert!(e.contains("Unsupported configuration request: param1"));
+    assert!(e
+        .message()
+        .contains("Unsupported configuration request: param1"));
 }

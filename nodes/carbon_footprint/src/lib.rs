@@ -29,6 +29,7 @@
 mod table;
 
 use serde_json::{json, Map, Value};
+use sustainml_node::ConfigError;
 use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{CO2FootprintImpl, HWResourceImpl, MLModelImpl, UserInputImpl};
 
@@ -208,7 +209,7 @@ fn fallback_reason(user: &UserInputImpl, used: &IntensityRow) -> String {
 /// `{"carbon_intensity", "unit", "source", "place", "fallback"}` for a place written as
 /// [`IntensityTable::find`] accepts (unknown → the world average with `fallback`
 /// true); anything else is an error.
-pub fn configure(request: &str) -> Result<String, String> {
+pub fn configure(request: &str) -> Result<String, ConfigError> {
     let table = IntensityTable::shipped()?;
     let (verb, arg) = request.split_once(',').unwrap_or((request, ""));
     match verb.trim() {
@@ -224,7 +225,9 @@ pub fn configure(request: &str) -> Result<String, String> {
             })
             .to_string())
         }
-        _ => Err(format!("Unsupported configuration request: {request}")),
+        _ => Err(ConfigError::new(format!(
+            "Unsupported configuration request: {request}"
+        ))),
     }
 }
 

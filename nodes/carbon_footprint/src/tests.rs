@@ -254,7 +254,9 @@ fn configuration_answers_intensity_queries() {
         serde_json::from_str(&configure("intensity, nowhere").expect("answer")).expect("JSON");
     assert_eq!(v["fallback"], json!(true));
     let e = configure("hardwares").expect_err("unsupported");
-    assert!(e.contains("Unsupported configuration request: hardwares"));
+    assert!(e
+        .message()
+        .contains("Unsupported configuration request: hardwares"));
 }
 
 #[test]

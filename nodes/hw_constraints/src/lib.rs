@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 use serde_json::{json, Map, Value};
+use sustainml_node::ConfigError;
 use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{HWConstraintsImpl, UserInputImpl};
 
@@ -129,7 +130,7 @@ pub fn hardware_required(value: Option<&Value>) -> Result<Vec<String>, Constrain
 /// Answers a configuration request: `defaults` gives
 /// `{"defaults":{"hardware_required":…,"max_memory_footprint":…}}`; anything else is
 /// an error, as in the reference.
-pub fn configure(request: &str) -> Result<String, String> {
+pub fn configure(request: &str) -> Result<String, ConfigError> {
     match request.trim() {
         "defaults" => Ok(json!({
             "defaults": {
@@ -139,7 +140,9 @@ pub fn configure(request: &str) -> Result<String, String> {
             }
         })
         .to_string()),
-        _ => Err(format!("Unsupported configuration request: {request}")),
+        _ => Err(ConfigError::new(format!(
+            "Unsupported configuration request: {request}"
+        ))),
     }
 }
 

@@ -90,5 +90,7 @@ fn configuration_gives_defaults_and_refuses_the_rest() {
     assert_eq!(v["defaults"]["hardware_required"], json!(DEFAULT_HARDWARE));
     assert_eq!(v["defaults"]["max_memory_footprint"], json!(100));
     let e = configure("hardwares").expect_err("unsupported");
-    assert!(e.contains("Unsupported configuration request: hardwares"));
+    assert!(e
+        .message()
+        .contains("Unsupported configuration request: hardwares"));
 }

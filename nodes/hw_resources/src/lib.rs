@@ -16,6 +16,7 @@
 
 use serde_json::{json, Value};
 use sustainml_device::{require_device, Measurement};
+use sustainml_node::ConfigError;
 use sustainml_types::{AppRequirementsImpl, HWConstraintsImpl, HWResourceImpl, MLModelImpl};
 
 /// The device used when the constraints name none (the reference's default).
@@ -134,7 +135,7 @@ fn report(
 
 /// Answers a configuration query: `hardwares` → `{"hardwares": "CPU, …"}` (the
 /// reference's query), `devices` → every device with its figures and their source.
-pub fn configure(query: &str) -> Result<String, String> {
+pub fn configure(query: &str) -> Result<String, ConfigError> {
     match query.trim() {
         "hardwares" => {
             Ok(json!({ "hardwares": sustainml_device::devices().join(", ") }).to_string())
@@ -147,6 +148,8 @@ pub fn configure(query: &str) -> Result<String, String> {
                 .collect();
             Ok(json!({ "devices": rows }).to_string())
         }
-        other => Err(format!("Unsupported configuration request: {other}")),
+        other => Err(ConfigError::new(format!(
+            "Unsupported configuration request: {other}"
+        ))),
     }
 }

@@ -125,6 +125,7 @@ fn hardwares_lists_every_device() {
     );
     assert!(configure("frobnicate")
         .expect_err("expected an error")
+        .message()
         .contains("Unsupported configuration request"));
 }
 

@@ -17,6 +17,7 @@ pub mod files;
 pub mod propose;
 
 use serde_json::{json, Value};
+use sustainml_node::ConfigError;
 use sustainml_types::{
     AppRequirementsImpl, CO2FootprintImpl, HWConstraintsImpl, MLModelImpl, MLModelMetadataImpl,
 };
@@ -159,7 +160,7 @@ pub fn fill(
 /// Answers a configuration query: `model_from_goal, <goal>[, <hw>]` → `{"models": "a, b"}`
 /// (cheapest first; `<hw>` is echoed), `catalogue` → every model with its figures,
 /// `goals` → the goals the catalogue covers.
-pub fn configure(catalogue: &Catalogue, query: &str) -> Result<String, String> {
+pub fn configure(catalogue: &Catalogue, query: &str) -> Result<String, ConfigError> {
     let mut parts = query.split(',').map(str::trim);
     match parts.next().unwrap_or("") {
         "model_from_goal" => {
@@ -173,10 +174,10 @@ pub fn configure(catalogue: &Catalogue, query: &str) -> Result<String, String> {
                 .filter(|m| m.goal == goal)
                 .collect();
             if models.is_empty() {
-                return Err(format!(
+                return Err(ConfigError::new(format!(
                     "unknown goal {goal:?}; the catalogue has models for: {}",
                     catalogue.goals().join(", ")
-                ));
+                )));
             }
             models.sort_by(|a, b| a.gmacs.total_cmp(&b.gmacs));
             let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
@@ -202,6 +203,8 @@ pub fn configure(catalogue: &Catalogue, query: &str) -> Result<String, String> {
             Ok(json!({ "models": rows }).to_string())
         }
         "goals" => Ok(json!({ "goals": catalogue.goals().join(", ") }).to_string()),
-        _ => Err(format!("Unsupported configuration request: {query}")),
+        _ => Err(ConfigError::new(format!(
+            "Unsupported configuration request: {query}"
+        ))),
     }
 }

@@ -166,7 +166,9 @@ fn the_shipped_catalogue_loads_with_the_shipped_files() {
         "{configured}"
     );
     let err = sustainml_ml_model::configure(&c, "hf_search, cats").expect_err("expected an error");
-    assert!(err.contains("Unsupported configuration request: hf_search, cats"));
+    assert!(err
+        .message()
+        .contains("Unsupported configuration request: hf_search, cats"));
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub use catalog::{Catalog, Goal, Modality, WeightedCue, SHIPPED_TOML};
 pub use classify::{classify, Classification, GoalScore, ModalitySource};
 
 use serde_json::{json, Map, Value};
+use sustainml_node::ConfigError;
 use sustainml_types::extra_data::{self, ExtraDataError};
 use sustainml_types::{MLModelMetadataImpl, UserInputImpl};
 
@@ -183,8 +184,8 @@ pub fn metadata_with(
 /// - `metrics, <spec>` → `{"metrics":"…"}`, where spec is `all`, `problem: a, b` (or
 ///   `goal:`, `task:`, `cover_tag:`), `modality: m`, or bare goal/modality names
 /// - anything else → `Unsupported configuration request: …`
-pub fn configure(request: &str) -> Result<String, String> {
-    config::answer(Catalog::shipped()?, request)
+pub fn configure(request: &str) -> Result<String, ConfigError> {
+    Ok(config::answer(Catalog::shipped()?, request)?)
 }
 
 #[cfg(test)]

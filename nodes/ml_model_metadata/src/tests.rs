@@ -318,7 +318,9 @@ fn configuration_queries_answer_from_the_catalogue() {
         assert!(configure(bad).is_err(), "{bad}");
     }
     let e = configure("dataset_path, a.csv").expect_err("unsupported");
-    assert!(e.starts_with("Unsupported configuration request: dataset_path"));
+    assert!(e
+        .message()
+        .starts_with("Unsupported configuration request: dataset_path"));
 }
 
 #[test]

@@ -44,7 +44,11 @@ def task_callback(user_input, node_status, hw_constraints):
 def configuration_callback(req, res):
     res.node_id(req.node_id())
     res.transaction_id(req.transaction_id())
-    if req.configuration() == "refuse":
+    if req.configuration() == "whoami":
+        res.configuration(json.dumps({"node_id": req.node_id(), "transaction_id": req.transaction_id()}))
+        res.success(True)
+        res.err_code(ErrorCode.NO_ERROR)
+    elif req.configuration() == "refuse":
         res.configuration(json.dumps({"error": "refused by ref_hw_constraints.py"}))
         res.success(False)
         res.err_code(ErrorCode.INTERNAL_ERROR)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use sustainml_node::types::*;
-use sustainml_node::{logging, NodeKind, NodeOptions, TaskContext, TaskError};
+use sustainml_node::{logging, ConfigError, NodeKind, NodeOptions, TaskContext, TaskError};
 
 #[derive(Parser, Clone)]
 #[command(
@@ -84,14 +84,14 @@ fn tag(ctx: &TaskContext) -> String {
     format!("{}@{}", ctx.node_name(), ctx.task_id())
 }
 
-fn config(name: &'static str) -> impl Fn(&str) -> Result<String, String> + Send + Sync {
+fn config(name: &'static str) -> impl Fn(&str) -> Result<String, ConfigError> + Send + Sync {
     move |request: &str| match request {
         "slow" => {
             std::thread::sleep(Duration::from_secs(3));
             Ok(r#"{"slow":true}"#.to_owned())
         }
         "invalid" => Ok("this is not JSON".to_owned()),
-        "fail" => Err("asked to fail".to_owned()),
+        "fail" => Err(ConfigError::new("asked to fail")),
         other => Ok(serde_json::json!({ "node": name, "request": other }).to_string()),
     }
 }

@@ -5,7 +5,7 @@ and as an attribute (``obj.field``, ``obj.field = value``). A value of the wrong
 raises TypeError naming ``Class.field``.
 """
 
-from typing import Any, Callable, Iterator, Optional, overload
+from typing import Any, Callable, Iterator, Optional, Union, overload
 
 from ._enums import ErrorCode, Status, TaskId, TaskStatus
 
@@ -333,8 +333,11 @@ class ResponseType(_Data):
     @overload
     def configuration(self, value: str) -> None: ...
 
+Topic = Union[str, tuple[str, str]]
+"""A SustainML topic's name, or (name, type_name) for a topic of the script's own."""
+
 class Node:
-    """The base of sustainml_py.nodes.XNode."""
+    """The base of sustainml_py.nodes.XNode and GenericNode."""
 
     def __init__(
         self,
@@ -343,9 +346,16 @@ class Node:
         service_callback: Optional[Callable[[RequestType, ResponseType], Any]] = None,
         *,
         name: Optional[str] = None,
+        inputs: Optional[list[Topic]] = None,
+        output: Optional[Topic] = None,
+        node_id: Optional[int] = None,
     ) -> None: ...
     def name(self) -> str:
         """The node's name (participant and status name)."""
+    def inputs(self) -> list[str]:
+        """The input topics, in callback order."""
+    def output(self) -> str:
+        """The output topic."""
     def spin(self) -> None:
         """Runs the node until terminate(), TERMINATE_NODE, or Ctrl-C / SIGTERM when it
         spins on the main thread; releases the GIL while it waits."""
