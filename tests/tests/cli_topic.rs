@@ -267,4 +267,26 @@ fn unknown_topics_are_usage_errors() {
             "{err}"
         );
     }
+    // echo --type: a type outside the table, or one a SustainML topic does not carry.
+    let (code, _, err) = run(d, &["topic", "echo", "/myorg/x", "--type", "FooImpl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown type `FooImpl`") && err.contains("CO2FootprintImpl"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        d,
+        &[
+            "topic",
+            "echo",
+            "/sustainml/status",
+            "--type",
+            "UserInputImpl",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("topic `/sustainml/status` carries NodeStatusImpl, not UserInputImpl"),
+        "{err}"
+    );
 }
