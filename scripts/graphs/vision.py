@@ -232,7 +232,7 @@ def deeplabv3_mobilenet_v3_large():
     for rate in (12, 24, 36):
         branches.append(g.cba(high, 960, 256, 3, d=rate))
     pooled = g.cba(g.gap(high), 960, 256, 1)
-    branches.append(g.op("Expand", [pooled, g.ints(size)]))
+    branches.append(upsample(g, pooled, size))
     y = g.cba(g.op("Concat", branches, axis=1), 1280, 256, 1)
     y = g.conv(g.cba(y, 256, 256, 3), 256, 21, 1, bias=True)
     g.output(upsample(g, y, [1, 21, 520, 520]), "out", [1, 21, 520, 520])
@@ -282,7 +282,10 @@ def fasterrcnn_mobilenet_v3_large_320_fpn():
     g.output(g.op("Concat", deltas, axis=1), "rpn_deltas", [1, 60 * 225])
     # Stand-in for proposals + MultiScaleRoIAlign: 150 RoIs of 7x7 from the stride-32 map.
     roi = upsample(g, p4, [1, 256, 7, 7])
-    rois = g.op("Reshape", [g.op("Expand", [roi, g.ints([150, 256, 7, 7])]), g.ints([150, 12544])])
+    # (tract 0.23.9 mis-declutters a Gemm over a Tile or Expand of one row: each RoI gets
+    # its own factor, as RoIAlign gives each its own crop.)
+    factors = g.const(np.linspace(0.5, 1.5, 150, dtype=np.float32).reshape(150, 1, 1, 1), "roi")
+    rois = g.op("Reshape", [g.op("Mul", [roi, factors]), g.ints([150, 12544])])
     h = g.op("Relu", [g.gemm(rois, 12544, 1024)])
     h = g.op("Relu", [g.gemm(h, 1024, 1024)])
     g.output(g.gemm(h, 1024, 91), "class_logits", [150, 91])
@@ -292,7 +295,7 @@ def fasterrcnn_mobilenet_v3_large_320_fpn():
                "(15 anchors per location) on the 3 levels, TwoMLPHead and FastRCNNPredictor on "
                "150 RoIs (rpn_post_nms_top_n_test). Left out: anchor generation, box decoding, "
                "NMS, proposal selection and MultiScaleRoIAlign (replaced by one bilinear 7x7 "
-               "resize of the stride-32 FPN map, broadcast to the 150 RoIs), and the final "
+               "resize of the stride-32 FPN map times a per-RoI factor, for the 150 RoIs), and the final "
                "post-processing; GeneralizedRCNNTransform resizing left out (input is 320x320)")
 
 
