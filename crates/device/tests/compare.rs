@@ -61,7 +61,7 @@ fn read_tensor(path: &Path) -> TensorData {
 /// A protobuf field `field` of wire type 2 (length-delimited) holding `payload`.
 fn length_delimited(field: u64, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 11);
-    for mut v in [field << 3 | 2, payload.len() as u64] {
+    for mut v in [(field << 3) | 2, payload.len() as u64] {
         while v >= 0x80 {
             out.push((v as u8) | 0x80);
             v >>= 7;
