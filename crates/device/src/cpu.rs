@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use crate::error::{DeviceError, Result};
 use crate::facts::ModelFacts;
-use crate::measure::{p50_and_mean_ms, Measurement};
+use crate::measure::{latency_stats_ms, Measurement};
 use crate::model::{OnnxModel, TensorData};
 use crate::power::{self, Rapl};
 use crate::stream::{OutputCallback, Stream};
@@ -114,7 +114,7 @@ impl LoadedModel for CpuModel {
             _ => None,
         };
 
-        let (p50, mean) = p50_and_mean_ms(&latencies);
+        let (p50, p90, mean) = latency_stats_ms(&latencies);
         let mut method = vec![format!(
             "latency: wall clock of {runs} runs on this thread after {WARM_UP} warm-up runs (tract)"
         )];
@@ -163,6 +163,7 @@ impl LoadedModel for CpuModel {
             model: self.model.facts.origin.clone(),
             runs,
             latency_ms_p50: p50,
+            latency_ms_p90: p90,
             latency_ms_mean: mean,
             memory_bytes: self.model.facts.memory_bytes(),
             power_w,

@@ -183,6 +183,7 @@ fn measurement(
         model: origin.to_string(),
         runs,
         latency_ms_p50: latency_s * 1e3,
+        latency_ms_p90: latency_s * 1e3,
         latency_ms_mean: latency_s * 1e3,
         memory_bytes,
         power_w: spec.watts,
@@ -191,6 +192,55 @@ fn measurement(
         estimated: true,
         method,
     }
+}
+
+/// Estimates a graph on `target` from its measurement on this CPU: the device is
+/// assumed to reach the same fraction of its peak on the graph as the CPU did, so
+/// latency = CPU latency × (CPU peak ÷ device peak); power is the table's watts,
+/// energy = power × latency, memory the graph's. The method says so, and keeps the
+/// CPU measurement's own clauses. Fails with [`DeviceError::DoesNotFit`] when the graph
+/// needs more memory than the device has.
+pub fn estimate_from_cpu(
+    cpu: &Measurement,
+    cpu_info: &DeviceInfo,
+    target: &DeviceSpec,
+) -> Result<Measurement> {
+    if cpu.memory_bytes > target.memory_bytes {
+        return Err(DeviceError::DoesNotFit {
+            device: target.name.clone(),
+            origin: cpu.model.clone(),
+            needed: cpu.memory_bytes,
+            available: target.memory_bytes,
+        });
+    }
+    let ratio = if target.peak_ops_per_s > 0.0 {
+        cpu_info.peak_ops_per_s / target.peak_ops_per_s
+    } else {
+        f64::INFINITY
+    };
+    let (idle_power_w, idle_source) = target.idle_power();
+    let latency_ms_p50 = cpu.latency_ms_p50 * ratio;
+    let method = format!(
+        "latency: estimated from a CPU measurement × {ratio:.4} (this CPU's peak {:e} ops/s \
+         ÷ {}'s peak {:e} ops/s from the device table; the device assumed to reach the \
+         same fraction of its peak as the CPU did); power: device table watts; energy: \
+         power × latency; idle power: {idle_source}; source: {}; the CPU measurement: {}",
+        cpu_info.peak_ops_per_s, target.name, target.peak_ops_per_s, target.source, cpu.method
+    );
+    Ok(Measurement {
+        device: target.name.clone(),
+        model: cpu.model.clone(),
+        runs: cpu.runs,
+        latency_ms_p50,
+        latency_ms_p90: cpu.latency_ms_p90 * ratio,
+        latency_ms_mean: cpu.latency_ms_mean * ratio,
+        memory_bytes: cpu.memory_bytes,
+        power_w: target.watts,
+        idle_power_w,
+        energy_j_per_inference: target.watts * latency_ms_p50 / 1e3,
+        estimated: true,
+        method,
+    })
 }
 
 /// Fraction of the CPU's peak assumed when a model without a graph is estimated on it.

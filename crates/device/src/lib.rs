@@ -55,7 +55,8 @@ pub use async_accl::{AsyncAccl, MultiStreamAsyncAccl, NextFrame};
 pub use cpu::CpuDevice;
 pub use error::{CallbackError, ChainEnd, DeviceError, Result};
 pub use estimate::{
-    estimate_figures, DeviceSpec, EstimatedDevice, ASSUMED_IDLE_FRACTION, CPU_ESTIMATE_EFFICIENCY,
+    estimate_figures, estimate_from_cpu, DeviceSpec, EstimatedDevice, ASSUMED_IDLE_FRACTION,
+    CPU_ESTIMATE_EFFICIENCY,
 };
 pub use facts::{ModelFacts, TensorInfo};
 pub use measure::Measurement;

@@ -14,6 +14,9 @@ pub struct Measurement {
     pub runs: usize,
     /// Median latency of one inference, milliseconds.
     pub latency_ms_p50: f64,
+    /// 90th percentile latency of one inference, milliseconds (the median for an
+    /// estimate, which has no spread).
+    pub latency_ms_p90: f64,
     /// Mean latency of one inference, milliseconds.
     pub latency_ms_mean: f64,
     /// Memory the model needs: weights plus peak activations (from the graph), bytes.
@@ -31,10 +34,11 @@ pub struct Measurement {
     pub method: String,
 }
 
-/// Median and mean of latencies given in seconds, returned in milliseconds.
-pub(crate) fn p50_and_mean_ms(seconds: &[f64]) -> (f64, f64) {
+/// Median, 90th percentile (nearest rank) and mean of latencies given in seconds,
+/// returned in milliseconds.
+pub(crate) fn latency_stats_ms(seconds: &[f64]) -> (f64, f64, f64) {
     if seconds.is_empty() {
-        return (0.0, 0.0);
+        return (0.0, 0.0, 0.0);
     }
     let mut sorted = seconds.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -44,19 +48,24 @@ pub(crate) fn p50_and_mean_ms(seconds: &[f64]) -> (f64, f64) {
     } else {
         sorted[mid]
     };
+    let rank = ((sorted.len() as f64 * 0.9).ceil() as usize).clamp(1, sorted.len());
+    let p90 = sorted[rank - 1];
     let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
-    (median * 1e3, mean * 1e3)
+    (median * 1e3, p90 * 1e3, mean * 1e3)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::p50_and_mean_ms;
+    use super::latency_stats_ms;
 
     #[test]
     fn median_of_even_and_odd_counts() {
-        assert_eq!(p50_and_mean_ms(&[0.003, 0.001, 0.002]), (2.0, 2.0));
-        let (p50, mean) = p50_and_mean_ms(&[0.001, 0.002, 0.003, 0.010]);
+        assert_eq!(latency_stats_ms(&[0.003, 0.001, 0.002]), (2.0, 3.0, 2.0));
+        let (p50, _, mean) = latency_stats_ms(&[0.001, 0.002, 0.003, 0.010]);
         assert!((p50 - 2.5).abs() < 1e-9 && (mean - 4.0).abs() < 1e-9);
-        assert_eq!(p50_and_mean_ms(&[]), (0.0, 0.0));
+        assert_eq!(latency_stats_ms(&[]), (0.0, 0.0, 0.0));
+        let tenths: Vec<f64> = (1..=10).map(|i| f64::from(i) / 1e3).collect();
+        let (p50, p90, _) = latency_stats_ms(&tenths);
+        assert!((p50 - 5.5).abs() < 1e-9 && (p90 - 9.0).abs() < 1e-9);
     }
 }

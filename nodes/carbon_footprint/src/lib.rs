@@ -16,6 +16,9 @@
 //!   The region may be a country (ISO alpha-3 or alpha-2 code, or name), a cloud region
 //!   written `provider:region` (`gcp:europe-west1`, `aws:eu-west-3`,
 //!   `azure:francecentral`), or a continent; see [`IntensityTable::find`].
+//!   For a streaming problem (HW_RESOURCES ran it at an input period and reports
+//!   `extra_data.simulation`), energy = `energy_j_per_frame` × `num_inferences`: each
+//!   inference costs a whole period, active then idle.
 //! - **Footprint** `carbon_footprint` in **kgCO2e** = energy (kWh) × intensity / 1000.
 //!
 //! `extra_data` keeps the reference's keys (`num_outputs`, `model_restrains` with this
@@ -173,7 +176,19 @@ pub fn estimate_with(
     let power = finite_non_negative("hw_resources.power_consumption", hw.power_consumption)?;
     let latency = finite_non_negative("hw_resources.latency", hw.latency)?;
     let place = table.resolve(&user.geo_location_continent, &user.geo_location_region);
-    out.energy_consumption = energy_kwh(power, latency, inferences);
+    match frame_energy(hw)? {
+        // A streaming problem: each inference costs one input period's energy (active
+        // while it runs, idle until the next frame), as HW_RESOURCES simulated it.
+        Some((joules, period_ms)) => {
+            out.energy_consumption = joules * inferences as f64 / 3.6e6;
+            note["energy_j_per_frame"] = json!(joules);
+            note["input_period_ms"] = json!(period_ms);
+            note["energy_method"] = json!(
+                "energy per frame at the input period (hw_resources simulation) × num_inferences"
+            );
+        }
+        None => out.energy_consumption = energy_kwh(power, latency, inferences),
+    }
     out.carbon_intensity = place.row.g_per_kwh;
     out.carbon_footprint = footprint_kg(out.energy_consumption, out.carbon_intensity);
     note["mode"] = json!("onnx_hw_only");
@@ -190,6 +205,27 @@ pub fn estimate_with(
     }
     out.extra_data = note.to_string().into_bytes();
     Ok(out)
+}
+
+/// Energy per frame (J) and input period (ms) of a streaming problem, from
+/// HW_RESOURCES' `extra_data.simulation`; `None` for a problem that is not streaming.
+fn frame_energy(hw: &HWResourceImpl) -> Result<Option<(f64, f64)>, CarbonError> {
+    let Ok(extra) = extra_data::parse_object(&hw.extra_data) else {
+        return Ok(None);
+    };
+    let Some(sim) = extra.get("simulation").filter(|s| s.is_object()) else {
+        return Ok(None);
+    };
+    let number = |key: &str| sim.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let joules = finite_non_negative(
+        "hw_resources.extra_data.simulation.energy_j_per_frame",
+        number("energy_j_per_frame"),
+    )?;
+    let period = finite_non_negative(
+        "hw_resources.extra_data.simulation.input_period_ms",
+        number("input_period_ms"),
+    )?;
+    Ok(Some((joules, period)))
 }
 
 fn fallback_reason(user: &UserInputImpl, used: &IntensityRow) -> String {

@@ -2,10 +2,19 @@
 //! device the user requires (`hardware_required`, default `PIM_AI_1chip`) through
 //! `sustainml-device`, and reports latency, power, memory and how each was obtained.
 //!
-//! - A model that travels with its ONNX file (`raw_model`) is loaded on the device: on
-//!   `CPU` it really runs (latency over repeated runs, energy from RAPL or TDP ×
-//!   utilisation); on any other device its FLOPs and memory are read from the graph and
-//!   the device table gives latency and power (marked `"estimated": true`).
+//! - A model that travels with its ONNX graph (`raw_model`) really runs on this CPU
+//!   (warm-up, then [`RUNS`] timed runs: p50 and p90 latency; energy from RAPL, else
+//!   CPU time × the per-core watts of `data/cpus.json`; memory of weights plus peak
+//!   activations). On `CPU` that is the answer, `"CPU (measured)"`, `"estimated":
+//!   false`. A device we do not have is estimated from that CPU measurement, scaled by
+//!   the device table's peak throughput and power (`"estimated": true`, and the method
+//!   says "estimated from a CPU measurement × …"). A graph is measured once per process
+//!   and the measurement reused for later tasks.
+//! - A streaming problem (`input_period_ms` in the user's extra_data, which the
+//!   constraints node passes on) is run as a stream of frames at that period
+//!   (femtodriver's `simulate`): `power_consumption` is then the mean power over the
+//!   period (active power while it runs, idle power for the rest), and
+//!   `extra_data.simulation` has the energy per frame.
 //! - A catalogue model without a file is estimated from the FLOPs and parameters that
 //!   ML_MODEL_NODE puts in `model_properties`.
 //! - `NO_MODEL` passes through with zeros (`"mode": "no_model"`), as the carbon node
@@ -14,8 +23,15 @@
 //! Units: `latency` in ms, `power_consumption` in W, memory figures in MB (10^6 bytes).
 #![warn(missing_docs)]
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
+
 use serde_json::{json, Value};
-use sustainml_device::{require_device, Measurement};
+use sustainml_device::{
+    device_table, estimate_from_cpu, require_device, simulate_measurement, simulate_period,
+    CpuDevice, Device, DeviceError, DeviceInfo, Measurement, SimulationReport,
+};
 use sustainml_node::ConfigError;
 use sustainml_types::{AppRequirementsImpl, HWConstraintsImpl, HWResourceImpl, MLModelImpl};
 
@@ -30,7 +46,7 @@ pub const NO_MODEL: &str = "NO_MODEL";
 
 /// Evaluates `model` on the required device. Errors name the cause (unknown device,
 /// a file that is not ONNX, an unsupported operator, a model too big for the device,
-/// missing model properties).
+/// missing model properties, a bad input period).
 pub fn evaluate(
     model: &MLModelImpl,
     app: &AppRequirementsImpl,
@@ -56,26 +72,110 @@ pub fn evaluate(
             .into_bytes();
         return Ok(out);
     }
-    let measured = if model.raw_model.is_empty() {
+    let period = input_period_ms(hw)?;
+    let (measured, simulation) = if model.raw_model.is_empty() {
         let (flops, memory) = figures_from_properties(model)?;
-        sustainml_device::estimate_figures(&info.name, &model.model, flops, memory)
+        let m = sustainml_device::estimate_figures(&info.name, &model.model, flops, memory)
+            .map_err(|e| e.to_string())?;
+        let sim = period
+            .map(|p| simulate_measurement(&m, p))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        (m, sim)
     } else {
-        device
-            .load_bytes(&model.model, &model.raw_model)
-            .and_then(|loaded| loaded.profile(runs))
-    }
-    .map_err(|e| e.to_string())?;
+        measure_graph(model, &info, runs, period).map_err(|e| e.to_string())?
+    };
     let how = if measured.estimated {
         "estimated"
     } else {
         "measured"
     };
     out.hw_description = format!("{} ({how})", info.name);
-    out.power_consumption = measured.power_w;
+    out.power_consumption = simulation
+        .as_ref()
+        .map_or(measured.power_w, |s| s.mean_power_w);
     out.latency = measured.latency_ms_p50;
     out.memory_footprint_of_ml_model = measured.memory_bytes as f64 / 1e6;
-    out.extra_data = report(&measured, model, app, hw).to_string().into_bytes();
+    let mut extra = report(&measured, model, app, hw);
+    if let Some(sim) = &simulation {
+        extra["simulation"] = serde_json::to_value(sim).unwrap_or(Value::Null);
+    }
+    out.extra_data = extra.to_string().into_bytes();
     Ok(out)
+}
+
+/// The user's `input_period_ms` (extra_data, passed on by the constraints node): a
+/// streaming problem's time between frames.
+fn input_period_ms(hw: &HWConstraintsImpl) -> Result<Option<f64>, String> {
+    let extra = sustainml_types::extra_data::parse_object(&hw.extra_data)
+        .map_err(|e| format!("hw_constraints extra_data {e}"))?;
+    match extra.get("input_period_ms") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| format!("input_period_ms must be a number of milliseconds, not {v}")),
+    }
+}
+
+/// Measurements of graphs on this CPU, by a hash of the graph's bytes and the runs.
+fn cpu_measurements() -> &'static Mutex<HashMap<(u64, usize), Measurement>> {
+    static CACHE: OnceLock<Mutex<HashMap<(u64, usize), Measurement>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Runs the graph on this CPU (once per graph and process), then gives the CPU's
+/// figures or scales them to the required device; with a period, runs it as a stream.
+fn measure_graph(
+    model: &MLModelImpl,
+    target: &DeviceInfo,
+    runs: usize,
+    period: Option<f64>,
+) -> Result<(Measurement, Option<SimulationReport>), DeviceError> {
+    let cpu = CpuDevice::new();
+    let cpu_info = cpu.describe();
+    let key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        model.raw_model.hash(&mut h);
+        (h.finish(), runs)
+    };
+    let cached = cpu_measurements()
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned());
+    let needs_stream = period.is_some() && target.name == cpu_info.name;
+    let (loaded, cpu_measured) = match cached {
+        Some(m) if !needs_stream => (None, m),
+        _ => {
+            let loaded = cpu.load_bytes(&model.model, &model.raw_model)?;
+            let m = loaded.profile(runs)?;
+            if let Ok(mut c) = cpu_measurements().lock() {
+                c.insert(key, m.clone());
+            }
+            (Some(loaded), m)
+        }
+    };
+    if target.name == cpu_info.name {
+        let simulation = match (period, loaded) {
+            // The stream path: frames pushed at the period through the device's stream.
+            (Some(p), Some(loaded)) => Some(simulate_period(loaded.as_ref(), p)?),
+            _ => None,
+        };
+        return Ok((cpu_measured, simulation));
+    }
+    let spec = device_table()?
+        .iter()
+        .find(|d| d.name == target.name)
+        .cloned()
+        .ok_or_else(|| DeviceError::UnknownDevice {
+            name: target.name.clone(),
+            known: sustainml_device::devices(),
+        })?;
+    let estimated = estimate_from_cpu(&cpu_measured, &cpu_info, &spec)?;
+    let simulation = period
+        .map(|p| simulate_measurement(&estimated, p))
+        .transpose()?;
+    Ok((estimated, simulation))
 }
 
 /// FLOPs and memory bytes of a catalogue model from its `model_properties` JSON
@@ -116,6 +216,7 @@ fn report(
         "method": m.method,
         "runs": m.runs,
         "latency_ms_mean": m.latency_ms_mean,
+        "latency_ms_p90": m.latency_ms_p90,
         "energy_j_per_inference": m.energy_j_per_inference,
         "memory_bytes": m.memory_bytes,
     });

@@ -8,12 +8,14 @@
 //! from the baselines. [`propose::propose`] states the rule. The answer names the
 //! model, its published figures and licence, why it won and why each other model of
 //! the goal lost; when nothing fits it says `NO_MODEL` and why, as the reference does.
-//! Models with an ONNX file in `crates/device/models` travel with it in `raw_model`,
-//! so the hardware node can run them.
+//! A proposed model travels with its runnable graph in `raw_model` (see [`graphs`]: the
+//! model-zoo graphs of `models/zoo` and the ones `scripts/make-model-graphs`
+//! generates), so the hardware node measures it rather than estimating it.
 #![warn(missing_docs)]
 
 pub mod catalogue;
 pub mod files;
+pub mod graphs;
 pub mod propose;
 
 use serde_json::{json, Value};
@@ -23,6 +25,7 @@ use sustainml_types::{
 };
 
 pub use catalogue::{Catalogue, FileFacts, Model};
+pub use graphs::{GraphError, Graphs};
 pub use propose::{propose, Outcome, Request};
 
 /// Where shipped model files live, relative to the repository root.
@@ -97,14 +100,15 @@ pub fn request(
     })
 }
 
-/// Fills the node's output from the rule's outcome; `file` returns a shipped file's
-/// bytes.
+/// Fills the node's output from the rule's outcome. A proposed model with a graph in
+/// `graphs` travels with it (`raw_model`, `model_path`, and `extra_data.graph` saying
+/// what the graph is), so the hardware node measures it.
 pub fn fill(
     outcome: &Outcome,
     app: &AppRequirementsImpl,
-    file: impl Fn(&str) -> Option<Vec<u8>>,
+    graphs: &Graphs,
     out: &mut MLModelImpl,
-) -> Result<(), String> {
+) -> Result<(), GraphError> {
     match outcome {
         Outcome::Proposed {
             model,
@@ -113,11 +117,7 @@ pub fn fill(
             estimated_carbon,
         } => {
             out.model = model.name.clone();
-            if let Some(f) = &model.file {
-                out.raw_model =
-                    file(f).ok_or_else(|| format!("shipped model file {f} is missing"))?;
-                out.model_path = format!("{MODELS_DIR}/{f}");
-            }
+            let graph = graphs.for_model(model).transpose()?;
             out.model_properties = json!({
                 "goal": model.goal,
                 "modality": model.modality,
@@ -139,6 +139,23 @@ pub fn fill(
             });
             if let Some(c) = estimated_carbon {
                 extra["estimated_carbon_footprint"] = json!(c);
+            }
+            match graph {
+                Some(g) => {
+                    extra["graph"] = json!({
+                        "origin": g.origin,
+                        "path": g.path,
+                        "weights": g.entry.weights,
+                        "architecture": g.entry.architecture,
+                        "note": "untrained weights: latency and memory are the architecture's, \
+                                 outputs are meaningless; score is the published one",
+                    });
+                    out.raw_model = g.bytes;
+                    out.model_path = g.path.display().to_string();
+                }
+                None => {
+                    extra["graph"] = Value::Null;
+                }
             }
             out.extra_data = extra.to_string().into_bytes();
         }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use sustainml_ml_model::{configure, files, fill, propose, request};
+use sustainml_ml_model::{configure, files, fill, propose, request, Graphs};
 use sustainml_node::{logging, ml_model, NodeArgs, TaskError};
 
 /// The SustainML ML_MODEL_NODE: proposes a model for each task from the shipped
@@ -29,6 +29,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let graphs = match Graphs::open_default() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("ML_MODEL_NODE: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(graphs = graphs.names().len(), "runnable model graphs");
     let for_config = catalogue.clone();
     let node = ml_model()
         .options(options)
@@ -38,8 +46,7 @@ fn main() -> ExitCode {
                 let req =
                     request(&meta, &app, &hw, &base_model, &base_co2).map_err(TaskError::new)?;
                 let outcome = propose(&catalogue, &req).map_err(TaskError::new)?;
-                fill(&outcome, &app, |f| files::bytes(f).map(<[u8]>::to_vec), out)
-                    .map_err(TaskError::new)?;
+                fill(&outcome, &app, &graphs, out).map_err(|e| TaskError::new(e.to_string()))?;
                 ctx.set_message(format!("proposed {}", out.model));
                 Ok(())
             },
