@@ -1,7 +1,9 @@
-//! Protects the whole graph with the real module nodes, each its own process: three
-//! different problems become three different models with hardware figures and carbon
-//! figures that recompute from the shipped tables, and a second iteration with
-//! baselines proposes a model with a lower footprint, measured on the CPU.
+//! Protects the whole graph with the real module nodes, each its own process: an
+//! image, a text and an audio problem on the CPU each get a model whose graph is
+//! measured on this CPU; a device we do not have is estimated from that measurement;
+//! an input period lowers the power of a streaming problem; carbon figures recompute
+//! from the shipped tables; and a second iteration with baselines proposes a model
+//! with a lower footprint.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -51,7 +53,7 @@ fn problem(
     }
 }
 
-fn problems() -> [UserInputImpl; 3] {
+fn problems() -> [UserInputImpl; 5] {
     [
         problem(
             "image",
@@ -76,6 +78,23 @@ fn problems() -> [UserInputImpl; 3] {
             "Europe",
             "Germany",
             r#"{"hardware_required":"CPU","max_memory_footprint":16,"num_inferences":1000}"#,
+        ),
+        problem(
+            "text",
+            "Classify support tickets by topic",
+            "Route customer support ticket text to the right team (sentiment and topic labels).",
+            "Europe",
+            "France",
+            r#"{"hardware_required":"CPU","num_inferences":1000}"#,
+        ),
+        // The keyword spotter as a stream: one clip every second.
+        problem(
+            "audio",
+            "Keyword spotting of spoken commands",
+            "Detect a dozen spoken keywords such as yes, no, up and down in short audio clips.",
+            "Europe",
+            "Germany",
+            r#"{"hardware_required":"CPU","max_memory_footprint":16,"num_inferences":1000,"input_period_ms":1000}"#,
         ),
     ]
 }
@@ -111,7 +130,11 @@ fn intensity(key: &str) -> f64 {
 }
 
 fn check_carbon(co2: &CO2FootprintImpl, hw: &HWResourceImpl, row: &str) {
-    let kwh = hw.power_consumption * hw.latency * 1000.0 / 3.6e9;
+    let kwh = match json(&hw.extra_data)["simulation"]["energy_j_per_frame"].as_f64() {
+        // A streaming problem: a whole input period per inference.
+        Some(joules) => joules * 1000.0 / 3.6e6,
+        None => hw.power_consumption * hw.latency * 1000.0 / 3.6e9,
+    };
     let g = intensity(row);
     assert!(
         (co2.energy_consumption - kwh).abs() <= 1e-9 * kwh,
@@ -161,14 +184,14 @@ fn three_problems_become_three_models_and_a_second_iteration_lowers_the_footprin
             1,
         ));
     }
-    let out = round(&lines, 3, "iteration-1", &nodes);
+    let out = round(&lines, 5, "iteration-1", &nodes);
     let meta: HashMap<_, MLModelMetadataImpl> = by_task(&out, topics::ML_MODEL_METADATA_OUTPUT);
     let models: HashMap<_, MLModelImpl> = by_task(&out, topics::ML_MODEL_OUTPUT);
     let hws: HashMap<_, HWResourceImpl> = by_task(&out, topics::HW_RESOURCES_OUTPUT);
     let co2s: HashMap<_, CO2FootprintImpl> = by_task(&out, topics::CARBON_FOOTPRINT_OUTPUT);
     let t = |p| TaskIdImpl::new(p, 1);
 
-    let goals: Vec<&str> = (1..=3)
+    let goals: Vec<&str> = (1..=5)
         .map(|p| meta[&t(p)].ml_model_metadata[0].as_str())
         .collect();
     assert_eq!(
@@ -176,21 +199,62 @@ fn three_problems_become_three_models_and_a_second_iteration_lowers_the_footprin
         [
             "image-classification",
             "text-classification",
+            "audio-classification",
+            "text-classification",
             "audio-classification"
         ]
     );
-    let names: Vec<&str> = (1..=3).map(|p| models[&t(p)].model.as_str()).collect();
+    let names: Vec<&str> = (1..=5).map(|p| models[&t(p)].model.as_str()).collect();
     assert_eq!(
         names,
-        ["efficientnet_b0", "tinybert-4l-312d", "ds_cnn_m"],
+        [
+            "efficientnet_b0",
+            "tinybert-4l-312d",
+            "ds_cnn_m",
+            "tinybert-4l-312d",
+            "ds_cnn_m"
+        ],
         "{models:#?}"
     );
-    assert_eq!(hws[&t(1)].hw_description, "CPU (estimated)");
+    // Image, text and audio on the CPU: each graph travels with its model and is
+    // measured here.
+    for p in [1, 3, 4, 5] {
+        assert!(!models[&t(p)].raw_model.is_empty(), "problem {p}: no graph");
+        assert_eq!(hws[&t(p)].hw_description, "CPU (measured)", "problem {p}");
+        let extra = json(&hws[&t(p)].extra_data);
+        assert_eq!(extra["estimated"], false, "problem {p}: {extra}");
+        assert!(
+            extra["latency_ms_p90"].as_f64() >= Some(hws[&t(p)].latency),
+            "{extra}"
+        );
+    }
+    // The device we do not have: estimated from the CPU measurement of the same graph.
     assert_eq!(hws[&t(2)].hw_description, "PIM_AI_1chip (estimated)");
+    let pim = json(&hws[&t(2)].extra_data);
+    assert_eq!(pim["estimated"], true);
+    assert!(
+        pim["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("estimated from a CPU measurement ×")),
+        "{pim}"
+    );
+    // One clip a second: the device idles most of the period, so the mean power is
+    // below the power while it runs, which the batch problem reports.
+    let stream = json(&hws[&t(5)].extra_data);
+    let sim = &stream["simulation"];
+    assert_eq!(sim["input_period_ms"], 1000.0, "{stream}");
+    assert!(
+        hws[&t(5)].power_consumption < hws[&t(3)].power_consumption,
+        "streaming {} W vs batch {} W: {stream}",
+        hws[&t(5)].power_consumption,
+        hws[&t(3)].power_consumption
+    );
     check_carbon(&co2s[&t(1)], &hws[&t(1)], "FRA");
     check_carbon(&co2s[&t(2)], &hws[&t(2)], "gcp:europe-west1");
     check_carbon(&co2s[&t(3)], &hws[&t(3)], "DEU");
-    for p in 1..=3 {
+    check_carbon(&co2s[&t(4)], &hws[&t(4)], "FRA");
+    check_carbon(&co2s[&t(5)], &hws[&t(5)], "DEU");
+    for p in 1..=5 {
         let (m, h, c) = (&models[&t(p)], &hws[&t(p)], &co2s[&t(p)]);
         eprintln!(
             "problem {p}: {} on {}: {:.4} ms, {} W; {:.3e} kgCO2e at {} g/kWh",
@@ -211,8 +275,8 @@ fn three_problems_become_three_models_and_a_second_iteration_lowers_the_footprin
         sample_line(topics::HW_RESOURCES_BASELINE, hws[&t(3)].clone(), 3, 2),
         sample_line(topics::CARBON_FOOTPRINT_BASELINE, co2s[&t(3)].clone(), 3, 2),
     ];
-    // Transient-local outputs replay iteration 1 too: 3 old + 1 new per topic.
-    let out = round(&lines, 4, "iteration-2", &nodes);
+    // Transient-local outputs replay iteration 1 too: 5 old + 1 new per topic.
+    let out = round(&lines, 6, "iteration-2", &nodes);
     let second = TaskIdImpl::new(3, 2);
     let model = by_task::<MLModelImpl>(&out, topics::ML_MODEL_OUTPUT)[&second].clone();
     let hw = by_task::<HWResourceImpl>(&out, topics::HW_RESOURCES_OUTPUT)[&second].clone();
