@@ -1,7 +1,7 @@
 //! What a model is, counted from its ONNX graph and tract's analysed shapes: parameters,
 //! FLOPs per inference, memory, inputs, outputs and operators.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -132,14 +132,47 @@ pub(crate) fn compute(
             (name, n.op_type.as_str())
         })
         .collect();
+    // Weights are what constant subgraphs feed the rest of the graph: an initializer,
+    // or a tensor the graph computes from constants only (the zoo's ConstantOfShape
+    // weights, weights generated from a seed block), counted at the shape it is used.
+    let mut constant = HashSet::new();
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let derived =
+            !node.inputs.is_empty() && node.inputs.iter().all(|i| constant.contains(&i.node));
+        if node.op_as::<Const>().is_some() || derived {
+            constant.insert(id);
+        }
+    }
+    let weights: HashSet<OutletId> = model
+        .nodes()
+        .iter()
+        .filter(|n| !constant.contains(&n.id))
+        .flat_map(|n| n.inputs.iter().copied())
+        .filter(|i| constant.contains(&i.node))
+        .collect();
+    // A weight used twice, once as is and once reshaped or transposed (GPT-2's tied
+    // embedding), is one weight: skip a use computed from another use of the same size.
+    let same_weight = |o: &OutletId| -> bool {
+        let producer = model.node(o.node);
+        let size = |x: &OutletId| shapes.get(x).map(|(s, _)| elems(s));
+        producer
+            .inputs
+            .first()
+            .is_some_and(|i| weights.contains(i) && size(i).is_some() && size(i) == size(o))
+    };
     let (mut parameters, mut weight_bytes, mut flops) = (0u64, 0u64, 0u64);
-    for node in model.nodes() {
-        if let Some(k) = node.op_as::<Const>() {
-            let t = k.val();
-            weight_bytes += (t.len() * t.datum_type().size_of()) as u64;
-            if t.datum_type().is_float() {
-                parameters += t.len() as u64;
+    for outlet in weights.iter().filter(|o| !same_weight(o)) {
+        if let Some((shape, dt)) = shapes.get(outlet) {
+            let n = elems(shape);
+            weight_bytes += n * dt.size_of() as u64;
+            if dt.is_float() {
+                parameters += n;
             }
+        }
+    }
+    for node in model.nodes() {
+        if constant.contains(&node.id) {
             continue;
         }
         let ins: Vec<&[usize]> = node

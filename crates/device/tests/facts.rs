@@ -57,3 +57,19 @@ fn facts_serialize_for_the_nodes() {
     assert_eq!(json["parameters"], 2212);
     assert!(json["inputs"][0].get("datum_type").is_none());
 }
+
+// A graph that computes its weights from constants (the zoo's ConstantOfShape weights)
+// counts them at the shape they are used, as the published architecture does.
+#[test]
+fn generated_weights_count_as_parameters() {
+    let zoo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/zoo");
+    for (name, params) in [("squeezenet", 1_235_496), ("bvlc_alexnet", 60_965_224)] {
+        let f = ModelFacts::from_path(zoo.join(format!("{name}.onnx"))).expect("a zoo graph");
+        assert_eq!(f.parameters, params, "{name}");
+        assert!(
+            f.weight_bytes >= params * 4,
+            "{name}: {} bytes",
+            f.weight_bytes
+        );
+    }
+}
