@@ -34,6 +34,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a supervisor told to kill its node has before its whole group is killed.
 const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// How long the end of a run waits for the node's last output lines to be logged.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 /// The name the discovery relays log under.
 const RELAY: &str = "discovery-relay";
 
@@ -266,13 +269,13 @@ impl Supervised {
             Some(exe) => exe.clone(),
             None => return Ended::Failed("its program was not checked".into()),
         };
-        let (mut child, _lifeline) = match self.start(&exe) {
+        let (mut child, _lifeline, forwarders) = match self.start(&exe) {
             Ok(started) => started,
             Err(e) => return Ended::Failed(format!("cannot start {}: {e}", exe.display())),
         };
         let pid = child.id().unwrap_or(0);
         self.say(&format!("started {} (pid {pid})", exe.display()));
-        tokio::select! {
+        let ended = tokio::select! {
             status = child.wait() => match status {
                 Ok(status) => {
                     // A supervisor killed by a signal (SIGKILL by hand) cleaned
@@ -291,14 +294,26 @@ impl Supervised {
                 self.stop(&mut child, pid, killed).await;
                 Ended::Stopped
             }
+        };
+        // The node's last lines come before the line saying how it ended: the
+        // forwarders end when the pipes close, which is when the group has exited. A
+        // process that escaped the group and keeps a pipe open is not waited for
+        // beyond DRAIN_WAIT (its lines are still forwarded, just later).
+        let deadline = tokio::time::Instant::now() + DRAIN_WAIT;
+        for forwarder in forwarders {
+            let _ = tokio::time::timeout_at(deadline, forwarder).await;
         }
+        ended
         // `_lifeline` drops here: the supervisor of a run that ended has nothing to watch.
     }
 
     /// Spawns `sustainml supervise -- PROGRAM ARGS…` as the leader of a new process
     /// group, its output forwarded line by line. Returns it with the write end of its
     /// lifeline (its stdin), which must live as long as the run.
-    fn start(&self, exe: &Path) -> std::io::Result<(Child, Option<ChildStdin>)> {
+    fn start(
+        &self,
+        exe: &Path,
+    ) -> std::io::Result<(Child, Option<ChildStdin>, Vec<tokio::task::JoinHandle<()>>)> {
         let spec = &self.spec;
         let mut command = Command::new(&self.shim);
         command
@@ -316,23 +331,24 @@ impl Supervised {
         }
         let mut child = command.spawn()?;
         let lifeline = child.stdin.take();
+        let mut forwarders = Vec::new();
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(forward(
+            forwarders.push(tokio::spawn(forward(
                 Arc::clone(&self.log),
                 spec.name.clone(),
                 out,
                 Stream::Out,
-            ));
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(forward(
+            forwarders.push(tokio::spawn(forward(
                 Arc::clone(&self.log),
                 spec.name.clone(),
                 err,
                 Stream::Err,
-            ));
+            )));
         }
-        Ok((child, lifeline))
+        Ok((child, lifeline, forwarders))
     }
 
     /// SIGTERM to the node's group, then SIGKILL to it after the grace period or when
