@@ -171,7 +171,8 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// Starts `sustainml launch FILE` on `domain` in a fresh `dir`.
+    /// Starts `sustainml launch FILE` on `domain` in a fresh `dir` (which holds its task
+    /// store and logs too).
     pub fn start(cfg: &RoundConfig, domain: u16, dir: &Path) -> Self {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).expect("round directory");
@@ -187,6 +188,9 @@ impl Launch {
         cmd.args(args)
             .current_dir(dir)
             .env("SUSTAINML_DOMAIN_ID", domain.to_string())
+            // A fresh task store and log directory for every launch.
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_STATE_HOME", dir.join("state"))
             .stdin(Stdio::null())
             .stdout(File::create(dir.join("stdout")).expect("stdout file"))
             .stderr(File::create(dir.join("stderr")).expect("stderr file"));

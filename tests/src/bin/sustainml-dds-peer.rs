@@ -679,11 +679,18 @@ async fn ping(
                 .await
                 .with_context(|| format!("no echo of round {k} within 10 s"))??;
             if echo.value.task_id == task {
+                let rtt = start.elapsed();
+                if echo.value.raw_model != payload {
+                    bail!(
+                        "round {k}: the echo's raw_model differs from what was sent ({} bytes back, {size} sent)",
+                        echo.value.raw_model.len()
+                    );
+                }
+                if k > warmup {
+                    rtts.push(rtt.as_secs_f64() * 1e6);
+                }
                 break;
             }
-        }
-        if k > warmup {
-            rtts.push(start.elapsed().as_secs_f64() * 1e6);
         }
     }
     pings.write(MLModelImpl::default()).await?;
