@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use sustainml_orchestrator::types::NodeId;
 use sustainml_orchestrator::{Orchestrator, OrchestratorOptions};
 
-use crate::procs::{field, median, output, percentile, usage, Background, Env};
+use crate::procs::{clock_ticks, field, median, output, percentile, usage, Background, Env};
 use crate::report::{Row, Target};
 
 /// How many round trips of each size.
@@ -167,7 +167,10 @@ pub fn model_64mb(env: &Env) -> Result<Row> {
         ours: rtt / 2e3,
         peers: Vec::new(),
         target: Target::AtMost(100.0),
-        note: format!("5 round trips, worst {:.0} ms; every echo byte-checked", worst / 2e3),
+        note: format!(
+            "5 round trips, worst {:.0} ms; every echo byte-checked",
+            worst / 2e3
+        ),
     })
 }
 
@@ -305,17 +308,6 @@ fn idle_cost(bg: &Background, window: Duration) -> Result<(f64, f64)> {
     let hz = clock_ticks()?;
     let cpu = (t1 - t0) as f64 / hz / start.elapsed().as_secs_f64() * 100.0;
     Ok((rss as f64 / 1024.0, cpu))
-}
-
-fn clock_ticks() -> Result<f64> {
-    let out = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .context("getconf CLK_TCK")?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .context("getconf CLK_TCK printed no number")
 }
 
 /// A real module node alone on its domain, idle, beside an idle ddsperf.

@@ -11,7 +11,7 @@ use sustainml_tests::delivery::{
     idle_at_orchestrator, Launch, RoundConfig, LOCAL_REST, MODULE_NODES,
 };
 
-use crate::procs::{median, percentile, Env};
+use crate::procs::{clock_ticks, median, percentile, usage, Env};
 use crate::report::{Row, Target};
 
 /// How much of each.
@@ -124,7 +124,7 @@ pub fn rows(env: &Env, counts: Counts) -> Result<Vec<Row>> {
         ),
     }];
     rows.push(latency(&agent, counts.latency)?);
-    rows.push(burst(&agent, counts.burst)?);
+    rows.push(burst(&agent, counts.burst, launch.pid())?);
     rows.push(post_rate(&agent, counts.posts)?);
     stop(launch)?;
     Ok(rows)
@@ -168,8 +168,69 @@ fn latency(agent: &ureq::Agent, count: usize) -> Result<Row> {
     })
 }
 
+/// UDP datagrams sent in this network namespace so far (/proc/net/snmp).
+fn udp_out() -> Result<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp")?;
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp: "));
+    let (names, values) = (udp.next(), udp.next());
+    let (Some(names), Some(values)) = (names, values) else {
+        bail!("no Udp lines in /proc/net/snmp");
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "OutDatagrams")
+        .and_then(|(_, v)| v.parse().ok())
+        .context("no Udp OutDatagrams in /proc/net/snmp")
+}
+
+/// The processes below `root` (its children, theirs, …) and `root` itself.
+fn tree(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let ppid = stat
+                .rsplit_once(") ")?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut k = 0;
+    while k < found.len() {
+        let parent = found[k];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        k += 1;
+    }
+    found
+}
+
+/// CPU time (clock ticks) the launcher and everything below it used so far.
+fn graph_ticks(launcher: u32) -> u64 {
+    tree(launcher)
+        .into_iter()
+        .filter_map(|p| usage(p).ok())
+        .map(|(_, ticks)| ticks)
+        .sum()
+}
+
 /// `count` tasks POSTed as fast as one client can, then GET /tasks until all ended.
-fn burst(agent: &ureq::Agent, count: usize) -> Result<Row> {
+/// Counts UDP datagrams and the graph's CPU time per task on the way.
+fn burst(agent: &ureq::Agent, count: usize, graph: u32) -> Result<Row> {
+    let (udp0, cpu0) = (udp_out()?, graph_ticks(graph));
     let start = Instant::now();
     let mut ids = BTreeSet::new();
     for _ in 0..count {
@@ -212,6 +273,8 @@ fn burst(agent: &ureq::Agent, count: usize) -> Result<Row> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let lost = count - done - failed;
+    let udp = (udp_out()? - udp0) as f64 / count as f64;
+    let cpu_ms = (graph_ticks(graph) - cpu0) as f64 * 1e3 / clock_ticks()? / count as f64;
     Ok(Row {
         name: "burst_1000",
         what: "burst of tasks over REST, six real nodes, until every task ended",
@@ -220,7 +283,7 @@ fn burst(agent: &ureq::Agent, count: usize) -> Result<Row> {
         peers: Vec::new(),
         target: Target::AtLeast(2000.0),
         note: format!(
-            "{count} tasks: {done} done, {failed} failed, {lost} lost; posted in {posted:.2} s, all ended in {seconds:.2} s"
+            "{count} tasks: {done} done, {failed} failed, {lost} lost; posted in {posted:.2} s, all ended in {seconds:.2} s; per task {udp:.0} UDP datagrams, {cpu_ms:.2} ms CPU of the graph"
         ),
     })
 }

@@ -83,10 +83,13 @@ fn main() -> Result<()> {
         ddsperf: cli.ddsperf.clone(),
         server_cpus: cli.server_cpus.clone(),
         client_cpus: cli.client_cpus.clone(),
-        scratch: sustainml_tests::repo_root().join(format!("target/bench/run-{}", std::process::id())),
+        scratch: sustainml_tests::repo_root()
+            .join(format!("target/bench/run-{}", std::process::id())),
     };
     std::fs::create_dir_all(&env.scratch)?;
-    let want = |names: &[&str]| cli.only.is_empty() || names.iter().any(|n| cli.only.iter().any(|o| o == n));
+    let want = |names: &[&str]| {
+        cli.only.is_empty() || names.iter().any(|n| cli.only.iter().any(|o| o == n))
+    };
     let q = cli.quick;
     let dds_counts = dds::Counts {
         small: if q { 500 } else { 2000 },
@@ -96,11 +99,11 @@ fn main() -> Result<()> {
     };
     let mut rows: Vec<Row> = Vec::new();
     let emit = |row: Row, rows: &mut Vec<Row>| -> Result<()> {
+        println!("{}", report::line(&row));
         rows.push(row);
-        print!("{}", report::table(std::slice::from_ref(rows.last().expect("a row"))));
         report::write_csv(&cli.csv, rows)
     };
-    println!("{}", report::table(&[]).trim_end());
+    println!("{}", report::header());
     if want(&["hop_100b", "hop_1mib", "through_node", "config_rtt"]) {
         let (small, large) = dds::hops(&env, dds_counts)?;
         emit(small, &mut rows)?;
@@ -125,7 +128,10 @@ fn main() -> Result<()> {
     if want(&["config_rtt"]) {
         let fastdds = peer(&rows, "fastdds");
         let runtime = tokio::runtime::Runtime::new()?;
-        emit(runtime.block_on(dds::config_rtt(&env, dds_counts.config, fastdds))?, &mut rows)?;
+        emit(
+            runtime.block_on(dds::config_rtt(&env, dds_counts.config, fastdds))?,
+            &mut rows,
+        )?;
     }
     if want(&["idle_rss", "idle_cpu"]) {
         let window = Duration::from_secs(if q { 5 } else { 20 });
@@ -145,7 +151,7 @@ fn main() -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&env.scratch);
-    println!("\n{}", report::table(&rows).trim_end());
+    println!("\n{}", report::table(&rows));
     println!("CSV: {}", cli.csv.display());
     Ok(())
 }

@@ -69,35 +69,42 @@ fn num(v: f64) -> String {
     }
 }
 
-/// The table so far, as text.
-pub fn table(rows: &[Row]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+/// The table's heading line.
+pub fn header() -> String {
+    format!(
         "{:<15} {:>10} {:<6} {:<34} {:<24} {:<4} note",
         "row", "ours", "unit", "peers (ours / peer)", "target", "met"
-    );
+    )
+}
+
+/// One row as a line of the table.
+pub fn line(r: &Row) -> String {
+    let peers: Vec<String> = r
+        .peers
+        .iter()
+        .map(|(who, p)| format!("{who} {} ({:.2}x)", num(*p), r.ours / p))
+        .collect();
+    format!(
+        "{:<15} {:>10} {:<6} {:<34} {:<24} {:<4} {}",
+        r.name,
+        num(r.ours),
+        r.unit,
+        if peers.is_empty() {
+            "-".into()
+        } else {
+            peers.join(", ")
+        },
+        r.target_text(),
+        if r.met() { "yes" } else { "NO" },
+        r.note
+    )
+}
+
+/// The whole table, as text.
+pub fn table(rows: &[Row]) -> String {
+    let mut out = header();
     for r in rows {
-        let peers: Vec<String> = r
-            .peers
-            .iter()
-            .map(|(who, p)| format!("{who} {} ({:.2}x)", num(*p), r.ours / p))
-            .collect();
-        let _ = writeln!(
-            out,
-            "{:<15} {:>10} {:<6} {:<34} {:<24} {:<4} {}",
-            r.name,
-            num(r.ours),
-            r.unit,
-            if peers.is_empty() {
-                "-".into()
-            } else {
-                peers.join(", ")
-            },
-            r.target_text(),
-            if r.met() { "yes" } else { "NO" },
-            r.note
-        );
+        let _ = write!(out, "\n{}", line(r));
     }
     out
 }
