@@ -81,11 +81,13 @@ fn post(agent: &ureq::Agent) -> Result<(u64, u64)> {
         .send_json(body())
         .context("POST /user_input")?
         .into_json()?;
-    let id = &answer["task_id"];
-    match (id["problem_id"].as_u64(), id["iteration_id"].as_u64()) {
-        (Some(p), Some(i)) => Ok((p, i)),
-        _ => bail!("POST /user_input answered without a task id: {answer}"),
-    }
+    task_id(&answer["task_id"])
+        .with_context(|| format!("POST /user_input answered without a task id: {answer}"))
+}
+
+/// (problem_id, iteration_id) of a REST task id object.
+fn task_id(id: &Value) -> Option<(u64, u64)> {
+    Some((id["problem_id"].as_u64()?, id["iteration_id"].as_u64()?))
 }
 
 /// Every row of the real graph, in one go: `counts.launches` launches timed, the last
@@ -249,20 +251,14 @@ fn burst(agent: &ureq::Agent, count: usize, graph: u32) -> Result<Row> {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .filter(|t| {
-                        let id = &t["task_id"];
-                        match (id["problem_id"].as_u64(), id["iteration_id"].as_u64()) {
-                            (Some(p), Some(i)) => ids.contains(&(p, i)),
-                            _ => false,
-                        }
-                    })
+                    .filter(|t| task_id(&t["task_id"]).is_some_and(|id| ids.contains(&id)))
                     .filter_map(|t| t["state"].as_str())
                     .filter(|s| *s != "running")
                     .collect()
             })
             .unwrap_or_default();
         let now_done = ended.iter().filter(|s| **s == "done").count();
-        if now_done + (ended.len() - now_done) > done + failed {
+        if ended.len() > done + failed {
             last_progress = Instant::now();
         }
         (done, failed) = (now_done, ended.len() - now_done);
