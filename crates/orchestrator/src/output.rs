@@ -156,7 +156,18 @@ impl NodeOutput {
             Self::AppRequirements(v) => serde_json::to_value(v),
             Self::HwConstraints(v) => serde_json::to_value(v),
             Self::MlModelMetadata(v) => serde_json::to_value(v),
-            Self::MlModel(v) => serde_json::to_value(v),
+            // The graph is not rendered as an array of numbers (half a million JSON
+            // values for a small model): a copy without it, and its size beside.
+            Self::MlModel(v) => {
+                let shallow = v.without_raw_model();
+                serde_json::to_value(&shallow).map(|mut j| {
+                    if let Value::Object(map) = &mut j {
+                        map.remove("raw_model");
+                        map.insert("raw_model_bytes".into(), Value::from(v.raw_model.len()));
+                    }
+                    j
+                })
+            }
             Self::HwResources(v) => serde_json::to_value(v),
             Self::CarbonFootprint(v) => serde_json::to_value(v),
         };
@@ -164,10 +175,6 @@ impl NodeOutput {
         if let Value::Object(map) = &mut value {
             if let Some(extra) = map.get("extra_data").map(bytes_of) {
                 map.insert("extra_data".into(), extra_json(&extra));
-            }
-            if let Some(raw) = map.remove("raw_model") {
-                let len = raw.as_array().map_or(0, Vec::len);
-                map.insert("raw_model_bytes".into(), Value::from(len));
             }
         }
         value

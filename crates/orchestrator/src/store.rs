@@ -1,8 +1,14 @@
 //! The persistent task store: one SQLite file (`orchestrator.sqlite3`) in the data
 //! directory, holding tasks, their user input, every node output (its CDR payload,
-//! exactly as on the wire), every node's status for each task, each node's last
-//! known state, failure reasons and optimisation runs. SQLite keeps its write-ahead
-//! log beside it (`orchestrator.sqlite3-wal`) while the orchestrator runs.
+//! as on the wire), every node's status for each task, each node's last known state,
+//! failure reasons and optimisation runs. SQLite keeps its write-ahead log beside it
+//! (`orchestrator.sqlite3-wal`) while the orchestrator runs.
+//!
+//! A model graph (`MLModelImpl.raw_model`, often hundreds of kilobytes) is kept once
+//! per distinct graph, in `models` by its BLAKE3 digest: ML_MODEL proposes the same
+//! few graphs again and again, and writing each task's copy was most of the store's
+//! work. The output row keeps the rest of the sample's CDR and the digest; reading
+//! the output puts the graph back, so what comes out is what was received.
 //!
 //! The connection takes SQLite's exclusive lock when it opens and keeps it, so a
 //! second orchestrator on the same directory gets [`StoreError::Locked`] instead of
@@ -24,7 +30,9 @@ use crate::output::NodeOutput;
 pub const DB_FILE: &str = "orchestrator.sqlite3";
 
 /// The schema version this build writes (SQLite `user_version`).
-const SCHEMA_VERSION: i64 = 1;
+/// Version 1 had no `models` table and kept every graph inline in its output; such a
+/// file is upgraded in place when it is opened (its old rows stay readable).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
@@ -45,7 +53,12 @@ CREATE TABLE IF NOT EXISTS outputs (
     payload      BLOB    NOT NULL,
     carbon       REAL,
     received_ms  INTEGER NOT NULL,
+    raw_model    BLOB,
     PRIMARY KEY (problem_id, iteration_id, node_id)
+);
+CREATE TABLE IF NOT EXISTS models (
+    digest BLOB PRIMARY KEY,
+    bytes  BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS task_status (
     problem_id   INTEGER NOT NULL,
@@ -149,6 +162,16 @@ impl Store {
         self.conn
             .execute_batch(SCHEMA)
             .map_err(|e| self.err("creating the schema", e))?;
+        if version == 1 {
+            // Version 1's outputs have no digest column: every graph is inline there.
+            // The column and the new version go in one transaction.
+            self.conn
+                .execute_batch(&format!(
+                    "BEGIN; ALTER TABLE outputs ADD COLUMN raw_model BLOB;
+                     PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(|e| self.err("upgrading the schema from version 1", e))?;
+        }
         // A file that is SQLite but not ours has other tables and none of ours filled
         // in: the check above and the schema creation are enough for that case.
         self.conn
@@ -221,51 +244,121 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an output if its task is known; returns whether it was stored.
+    /// Stores an output if its task is known; returns whether it was stored. A model
+    /// graph goes to `models` (once per distinct graph) and the row keeps its digest.
     pub fn put_output(&self, out: &NodeOutput, now: u64) -> Result<bool, StoreError> {
         let id = out.task_id();
-        let payload = out.encode().map_err(|e| StoreError::Decode {
+        let graph = match out {
+            NodeOutput::MlModel(m) if !m.raw_model.is_empty() => Some(m),
+            _ => None,
+        };
+        let encoded = match graph {
+            Some(m) => NodeOutput::MlModel(m.without_raw_model()).encode(),
+            None => out.encode(),
+        };
+        let payload = encoded.map_err(|e| StoreError::Decode {
             path: self.path.clone(),
             what: format!("output of {} for {id}", out.node()),
             reason: e.to_string(),
         })?;
+        let digest = graph.map(|m| blake3::hash(&m.raw_model));
+        let digest_bytes = digest.as_ref().map(|d| d.as_bytes().as_slice());
         let type_name = crate::output::output_topic(out.node()).map_or("", |t| t.type_name);
-        let n = self
-            .conn
-            .execute(
-                "INSERT OR REPLACE INTO outputs
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-                 WHERE EXISTS (SELECT 1 FROM tasks WHERE problem_id = ?1 AND iteration_id = ?2)",
-                params![
+        self.atomically("storing an output", || {
+            let n = self
+                .conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO outputs
+                     (problem_id, iteration_id, node_id, type_name, payload, carbon,
+                      received_ms, raw_model)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                     WHERE EXISTS (SELECT 1 FROM tasks
+                                   WHERE problem_id = ?1 AND iteration_id = ?2)",
+                )?
+                .execute(params![
                     id.problem_id,
                     id.iteration_id,
                     out.node().value(),
                     type_name,
                     payload,
                     out.carbon_footprint(),
-                    ms(now)
-                ],
-            )
-            .map_err(|e| self.err("storing an output", e))?;
-        Ok(n > 0)
+                    ms(now),
+                    digest_bytes,
+                ])?;
+            if let (true, Some(m), Some(d)) = (n > 0, graph, digest_bytes) {
+                let known = self
+                    .conn
+                    .prepare_cached("SELECT 1 FROM models WHERE digest = ?1")?
+                    .exists([d])?;
+                if !known {
+                    self.conn
+                        .prepare_cached("INSERT INTO models VALUES (?1, ?2)")?
+                        .execute(params![d, m.raw_model])?;
+                }
+            }
+            Ok(n > 0)
+        })
+    }
+
+    /// Runs `f` as one unit (a savepoint: inside the store thread's batch transaction,
+    /// or as its own transaction outside one); on an error nothing of it stays.
+    fn atomically<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        self.conn
+            .execute_batch("SAVEPOINT unit")
+            .map_err(|e| self.err(what, e))?;
+        match f() {
+            Ok(r) => {
+                self.conn
+                    .execute_batch("RELEASE unit")
+                    .map_err(|e| self.err(what, e))?;
+                Ok(r)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit");
+                Err(self.err(what, e))
+            }
+        }
+    }
+
+    /// Opens a transaction that the writes and reads until [`Store::commit`] share
+    /// (the store thread batches the work queued at once this way).
+    pub(crate) fn begin(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| self.err("starting a transaction", e))
+    }
+
+    /// Commits the transaction [`Store::begin`] opened (rolls it back if that fails).
+    pub(crate) fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| {
+            let err = self.err("committing", e);
+            let _ = self.conn.execute_batch("ROLLBACK");
+            err
+        })
     }
 
     /// Stores what a node said about a task, if the task is known.
     pub fn put_task_status(&self, id: TaskIdImpl, s: &TaskNodeStatus) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT OR REPLACE INTO task_status
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6
                  WHERE EXISTS (SELECT 1 FROM tasks WHERE problem_id = ?1 AND iteration_id = ?2)",
-                params![
+            )
+            .and_then(|mut st| {
+                st.execute(params![
                     id.problem_id,
                     id.iteration_id,
                     s.node_name,
                     s.task_status,
                     s.description,
                     ms(s.updated_ms)
-                ],
-            )
+                ])
+            })
             .map_err(|e| self.err("storing a task status", e))?;
         Ok(())
     }
@@ -373,23 +466,41 @@ impl Store {
     ) -> Result<BTreeMap<NodeId, NodeOutput>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT node_id, payload FROM outputs
-                 WHERE problem_id = ?1 AND iteration_id = ?2 AND (?3 IS NULL OR node_id = ?3)",
+            .prepare_cached(
+                "SELECT o.node_id, o.payload, o.raw_model IS NOT NULL, m.bytes
+                 FROM outputs o LEFT JOIN models m ON m.digest = o.raw_model
+                 WHERE o.problem_id = ?1 AND o.iteration_id = ?2
+                   AND (?3 IS NULL OR o.node_id = ?3)",
             )
             .map_err(|e| self.err("reading outputs", e))?;
         let rows = stmt
             .query_map(
                 params![id.problem_id, id.iteration_id, node.map(NodeId::value)],
-                |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i32>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, bool>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                },
             )
             .map_err(|e| self.err("reading outputs", e))?;
         let mut out = BTreeMap::new();
         for row in rows {
-            let (node_id, payload) = row.map_err(|e| self.err("reading outputs", e))?;
+            let (node_id, payload, has_graph, graph) =
+                row.map_err(|e| self.err("reading outputs", e))?;
             let decoded = NodeId::from_value(node_id)
                 .ok_or_else(|| format!("unknown node id {node_id}"))
                 .and_then(|n| NodeOutput::decode(n, &payload).map_err(|e| e.to_string()))
+                .and_then(|o| match (o, has_graph, graph) {
+                    (NodeOutput::MlModel(mut m), true, Some(bytes)) => {
+                        m.raw_model = bytes;
+                        Ok(NodeOutput::MlModel(m))
+                    }
+                    (_, true, None) => Err("its model graph is missing from the store".into()),
+                    (o, _, _) => Ok(o),
+                })
                 .map_err(|reason| StoreError::Decode {
                     path: self.path.clone(),
                     what: format!("output of node {node_id} for {id}"),
@@ -440,35 +551,34 @@ impl Store {
     /// outputs and statuses, and the optimisation runs none of whose iterations is
     /// left. Running tasks stay whatever their age. Returns how many tasks went.
     pub fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.err("pruning old tasks", e))?;
         let old = "SELECT problem_id, iteration_id FROM tasks
                    WHERE state <> 'running' AND updated_ms < ?1";
-        let run = |sql: &str| tx.execute(sql, [ms(before_ms)]);
-        let result = run(&format!(
-            "DELETE FROM outputs WHERE (problem_id, iteration_id) IN ({old})"
-        ))
-        .and_then(|_| {
-            run(&format!(
-                "DELETE FROM task_status WHERE (problem_id, iteration_id) IN ({old})"
-            ))
-        })
-        .and_then(|_| run("DELETE FROM tasks WHERE state <> 'running' AND updated_ms < ?1"))
-        .and_then(|n| {
-            tx.execute(
+        let cutoff = [ms(before_ms)];
+        self.atomically("pruning old tasks", || {
+            let c = &self.conn;
+            c.execute(
+                &format!("DELETE FROM outputs WHERE (problem_id, iteration_id) IN ({old})"),
+                cutoff,
+            )?;
+            c.execute(
+                &format!("DELETE FROM task_status WHERE (problem_id, iteration_id) IN ({old})"),
+                cutoff,
+            )?;
+            let n = c.execute(
+                "DELETE FROM tasks WHERE state <> 'running' AND updated_ms < ?1",
+                cutoff,
+            )?;
+            c.execute(
                 "DELETE FROM runs WHERE problem_id NOT IN (SELECT problem_id FROM tasks)",
                 [],
             )?;
+            c.execute(
+                "DELETE FROM models WHERE digest NOT IN
+                   (SELECT raw_model FROM outputs WHERE raw_model IS NOT NULL)",
+                [],
+            )?;
             Ok(n)
-        });
-        let n = match result {
-            Ok(n) => n,
-            Err(e) => return Err(self.err("pruning old tasks", e)),
-        };
-        tx.commit().map_err(|e| self.err("pruning old tasks", e))?;
-        Ok(n)
+        })
     }
 
     /// Remembers a node's latest state (its status as last heard, or INACTIVE).

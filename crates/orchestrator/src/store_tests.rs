@@ -274,3 +274,110 @@ fn running_tasks_come_back_with_their_stored_outputs_and_runs_are_listed() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn model_output(problem: u32, graph: &[u8]) -> NodeOutput {
+    NodeOutput::MlModel(MLModelImpl {
+        model: "resnet18".into(),
+        raw_model: graph.to_vec(),
+        extra_data: br#"{"why":"fits"}"#.to_vec(),
+        task_id: TaskIdImpl::new(problem, 1),
+        ..Default::default()
+    })
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn.query_row(sql, [], |r| r.get(0)).expect("count")
+}
+
+#[test]
+fn a_graph_proposed_for_many_tasks_is_stored_once_and_read_back_whole() {
+    let dir = temp_dir("graphs");
+    let store = Store::open(&dir).expect("open");
+    let graph: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let other = vec![3u8; 70_000];
+    for problem in 1..=5 {
+        store.insert_task(&input(problem, 1), 10).expect("insert");
+        let g = if problem == 5 { &other } else { &graph };
+        let out = model_output(problem, g);
+        assert!(store.put_output(&out, 11).expect("store"));
+    }
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM models"), 2);
+    drop(store);
+    let store = Store::open(&dir).expect("reopen");
+    for problem in 1..=5 {
+        let back = store
+            .output(TaskIdImpl::new(problem, 1), NodeId::MlModel)
+            .expect("read")
+            .expect("there");
+        let g = if problem == 5 { &other } else { &graph };
+        assert_eq!(back, model_output(problem, g), "problem {problem}");
+    }
+    // An output of an unknown task stores neither it nor its graph.
+    assert!(!store
+        .put_output(&model_output(9, &[1; 10]), 12)
+        .expect("unknown"));
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM models"), 2);
+    // Pruning the only task that used a graph deletes the graph, and only that one.
+    store
+        .set_state(TaskIdImpl::new(5, 1), &TaskState::Done, 13)
+        .expect("end 5");
+    assert_eq!(store.prune(14).expect("prune"), 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM models"), 1);
+    let kept = store
+        .output(TaskIdImpl::new(1, 1), NodeId::MlModel)
+        .expect("read")
+        .expect("there");
+    assert_eq!(kept, model_output(1, &graph));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_version_1_store_is_upgraded_and_its_inline_graphs_stay_readable() {
+    let dir = temp_dir("v1");
+    let inline = model_output(1, &[5; 4000]);
+    {
+        // A version 1 file: outputs without the digest column, the graph inline.
+        let conn = Connection::open(dir.join(DB_FILE)).expect("create");
+        let v1 = SCHEMA
+            .replace("    raw_model    BLOB,\n", "")
+            .replace(
+                "CREATE TABLE IF NOT EXISTS models (\n    digest BLOB PRIMARY KEY,\n    bytes  BLOB NOT NULL\n);",
+                "",
+            );
+        assert!(
+            !v1.contains("models"),
+            "the version 1 schema has no models table"
+        );
+        conn.execute_batch(&v1).expect("v1 schema");
+        conn.execute_batch("PRAGMA user_version = 1").expect("v1");
+        conn.execute(
+            "INSERT INTO tasks VALUES (1, 1, 'done', NULL, 1, 2, ?1)",
+            [codec::encode(&input(1, 1)).expect("encode")],
+        )
+        .expect("task");
+        conn.execute(
+            "INSERT INTO outputs VALUES (1, 1, ?1, 'MLModelImpl', ?2, NULL, 3)",
+            params![NodeId::MlModel.value(), inline.encode().expect("encode")],
+        )
+        .expect("output");
+    }
+    let store = Store::open(&dir).expect("open a version 1 store");
+    assert_eq!(count(&store, "PRAGMA user_version"), SCHEMA_VERSION);
+    let back = store
+        .output(TaskIdImpl::new(1, 1), NodeId::MlModel)
+        .expect("read")
+        .expect("there");
+    assert_eq!(back, inline);
+    store.insert_task(&input(2, 1), 4).expect("new task");
+    let new = model_output(2, &[6; 5000]);
+    assert!(store.put_output(&new, 5).expect("store"));
+    drop(store);
+    let store = Store::open(&dir).expect("reopen");
+    assert_eq!(
+        store
+            .output(TaskIdImpl::new(2, 1), NodeId::MlModel)
+            .expect("read"),
+        Some(new)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -176,6 +176,24 @@ pub struct MLModelImpl {
     pub task_id: TaskIdImpl,
 }
 
+impl MLModelImpl {
+    /// A copy of every field but `raw_model`, which is left empty: for views and
+    /// stores that keep or show the graph apart from the rest.
+    pub fn without_raw_model(&self) -> Self {
+        Self {
+            model_path: self.model_path.clone(),
+            model: self.model.clone(),
+            raw_model: Vec::new(),
+            model_properties_path: self.model_properties_path.clone(),
+            model_properties: self.model_properties.clone(),
+            input_batch: self.input_batch.clone(),
+            target_latency: self.target_latency,
+            extra_data: self.extra_data.clone(),
+            task_id: self.task_id,
+        }
+    }
+}
+
 /// Output of HW_RESOURCES_NODE (and the hardware baseline).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HWResourceImpl {
