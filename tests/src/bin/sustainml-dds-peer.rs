@@ -663,10 +663,15 @@ async fn ping(
     let mut pongs = participant.subscriber_with_qos::<MLModelImpl>(PONG, qos::volatile())?;
     pings.wait_for_readers(1, match_timeout).await?;
     pongs.wait_for_writers(1, match_timeout).await?;
-    let payload = vec![0xa5u8; size];
+    let mut payload = vec![0xa5u8; size];
     let mut rtts = Vec::with_capacity(count);
     for k in 1..=(warmup + count) {
         let task = TaskIdImpl::new(u32::try_from(k)?, 1);
+        // Every round's bytes differ (its number at the front), so each one travels:
+        // a reader never reuses a payload it already holds (see sustainml_dds::blob).
+        let stamp = (k as u64).to_le_bytes();
+        let n = stamp.len().min(size);
+        payload[..n].copy_from_slice(&stamp[..n]);
         let model = MLModelImpl {
             raw_model: payload.clone(),
             task_id: task,
