@@ -1,5 +1,6 @@
 //! The CPU runner: runs the model on this machine with tract and measures it.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::error::{DeviceError, Result};
@@ -32,20 +33,37 @@ impl Device for CpuDevice {
         "CPU"
     }
 
+    /// This machine as read at the first call in this process (/proc/cpuinfo,
+    /// /proc/meminfo, the CPUs this process may use): it does not change under a
+    /// running node, and reading it again for every task cost a node about a tenth
+    /// of its CPU time per task.
     fn describe(&self) -> DeviceInfo {
-        let (cpus, memory_bytes) = power::host_resources();
-        let model_name = power::cpu_model_name();
-        let mhz = cpu_mhz().unwrap_or(2000.0);
-        let (watts, power_source, idle_watts, idle_source) = match power::core_power(&model_name) {
-            Ok(p) => (
-                p.watts_per_core * cpus as f64,
-                p.source,
-                p.idle_watts_per_core * cpus as f64,
-                p.idle_source,
-            ),
-            Err(e) => (0.0, e.to_string(), 0.0, e.to_string()),
-        };
-        DeviceInfo {
+        static HOST: OnceLock<DeviceInfo> = OnceLock::new();
+        HOST.get_or_init(read_host).clone()
+    }
+
+    fn load_bytes(&self, origin: &str, bytes: &[u8]) -> Result<Box<dyn LoadedModel>> {
+        Ok(Box::new(CpuModel {
+            model: OnnxModel::load(origin, bytes)?,
+        }))
+    }
+}
+
+/// Reads what [`CpuDevice::describe`] reports.
+fn read_host() -> DeviceInfo {
+    let (cpus, memory_bytes) = power::host_resources();
+    let model_name = power::cpu_model_name();
+    let mhz = cpu_mhz().unwrap_or(2000.0);
+    let (watts, power_source, idle_watts, idle_source) = match power::core_power(&model_name) {
+        Ok(p) => (
+            p.watts_per_core * cpus as f64,
+            p.source,
+            p.idle_watts_per_core * cpus as f64,
+            p.idle_source,
+        ),
+        Err(e) => (0.0, e.to_string(), 0.0, e.to_string()),
+    };
+    DeviceInfo {
             name: "CPU".into(),
             kind: DeviceKind::Cpu,
             peak_ops_per_s: cpus as f64 * mhz * 1e6 * FLOPS_PER_CYCLE,
@@ -59,13 +77,6 @@ impl Device for CpuDevice {
                  {FLOPS_PER_CYCLE} FLOPs per cycle assumed; memory from /proc/meminfo; watts: {power_source}"
             ),
         }
-    }
-
-    fn load_bytes(&self, origin: &str, bytes: &[u8]) -> Result<Box<dyn LoadedModel>> {
-        Ok(Box::new(CpuModel {
-            model: OnnxModel::load(origin, bytes)?,
-        }))
-    }
 }
 
 fn cpu_mhz() -> Option<f64> {
