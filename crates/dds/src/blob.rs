@@ -16,15 +16,16 @@
 //!    original bytes, before the sample is handed to the application. If no endpoint
 //!    answers within [`BlobConfig::fetch_timeout`], the sample is dropped with a warning.
 //!
-//! The descriptor of a payload up to [`BlobConfig::digest_max`] (16 MiB by default)
-//! also names its BLAKE3 `digest`. A reader keeps the payloads it fetched lately (at
-//! most [`BlobConfig::reuse_bytes`]), and one whose digest it already holds is put back
-//! from there without a fetch: ML_MODEL proposes the same few graphs task after task,
-//! and each reader used to fetch every copy. Hashing costs the writer about 0.4 ms per
-//! MiB (2.5 GB/s on one core), which is why larger payloads carry no digest and are
-//! always fetched. A fetched payload is not hashed again: TCP and the size check
-//! guard it on the way. (A descriptor without a digest, from an older writer or
-//! above the limit, is fetched.)
+//! A payload the writer sent before (the same bytes as one it still holds, among the
+//! last [`REPEAT_LOOKBACK`] it sent) also carries its BLAKE3 `digest` in the
+//! descriptor. A reader keeps such repeated payloads (at most
+//! [`BlobConfig::reuse_bytes`]) and puts one it already holds back without a fetch:
+//! ML_MODEL proposes the same few graphs task after task, and each reader used to
+//! fetch every copy. A payload sent once costs nothing more than a comparison that
+//! stops at the first differing byte; a repeated one is hashed once (about 0.4 ms per
+//! MiB) and compared in full (about 0.05 ms per MiB). A fetched payload is not hashed
+//! again: TCP and the size check guard it on the way. (A descriptor without a digest
+//! is always fetched, as older writers' are.)
 //!
 //! The store keeps the latest payload per task and at most [`BlobConfig::cache_bytes`]
 //! bytes, evicting the oldest, like a keep-last history. A payload is an `Arc`, so
@@ -62,9 +63,10 @@ pub struct BlobConfig {
     pub fetch_timeout: Duration,
     /// The most bytes of fetched payloads a reader keeps to reuse by digest.
     pub reuse_bytes: usize,
-    /// Payloads up to this size carry a digest (and can be reused by readers).
-    pub digest_max: usize,
 }
+
+/// How many of its latest payloads a writer compares a new one with.
+pub const REPEAT_LOOKBACK: usize = 8;
 
 impl Default for BlobConfig {
     fn default() -> Self {
@@ -74,7 +76,6 @@ impl Default for BlobConfig {
             max_payload: 1 << 30,
             fetch_timeout: Duration::from_secs(30),
             reuse_bytes: 128 << 20,
-            digest_max: 16 << 20,
         }
     }
 }
@@ -107,10 +108,19 @@ const PREFIX: &str = "{\"sustainml_rs_raw_model\":";
 
 #[derive(Debug, Default)]
 struct Entries {
-    by_id: HashMap<Uuid, (TaskIdImpl, Arc<Vec<u8>>)>,
+    by_id: HashMap<Uuid, Held>,
     by_task: HashMap<TaskIdImpl, Uuid>,
     order: VecDeque<Uuid>,
     bytes: usize,
+}
+
+/// A payload the writer serves: its task, its bytes (shared by repeats), and its digest
+/// once it was sent more than once.
+#[derive(Debug)]
+struct Held {
+    task: TaskIdImpl,
+    bytes: Arc<Vec<u8>>,
+    digest: Option<blake3::Hash>,
 }
 
 /// Payloads this participant fetched, by digest, oldest first.
@@ -163,35 +173,66 @@ impl BlobStore {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn insert(&self, task: TaskIdImpl, bytes: Vec<u8>) -> Uuid {
+    /// Holds `bytes` for `task`; returns its id and, when the same bytes were sent
+    /// lately, their digest (the repeat shares the earlier copy).
+    fn insert(&self, task: TaskIdImpl, bytes: Vec<u8>) -> (Uuid, Option<blake3::Hash>) {
         let id = Uuid::new_v4();
         let mut e = self.lock();
+        let repeat = e
+            .order
+            .iter()
+            .rev()
+            .take(REPEAT_LOOKBACK)
+            .find(|i| {
+                e.by_id
+                    .get(*i)
+                    .is_some_and(|h| h.bytes.len() == bytes.len() && *h.bytes == bytes)
+            })
+            .copied();
+        let held = match repeat.and_then(|r| e.by_id.get_mut(&r)) {
+            Some(earlier) => {
+                let digest = *earlier
+                    .digest
+                    .get_or_insert_with(|| blake3::hash(&earlier.bytes));
+                Held {
+                    task,
+                    bytes: Arc::clone(&earlier.bytes),
+                    digest: Some(digest),
+                }
+            }
+            None => Held {
+                task,
+                bytes: Arc::new(bytes),
+                digest: None,
+            },
+        };
+        let digest = held.digest;
         if let Some(old) = e.by_task.insert(task, id) {
-            if let Some((_, b)) = e.by_id.remove(&old) {
-                e.bytes -= b.len();
+            if let Some(h) = e.by_id.remove(&old) {
+                e.bytes -= h.bytes.len();
             }
         }
-        e.bytes += bytes.len();
-        e.by_id.insert(id, (task, Arc::new(bytes)));
+        e.bytes += held.bytes.len();
+        e.by_id.insert(id, held);
         e.order.push_back(id);
         while e.bytes > self.config.cache_bytes && e.order.len() > 1 {
             let Some(oldest) = e.order.pop_front() else {
                 break;
             };
-            if let Some((t, b)) = e.by_id.remove(&oldest) {
-                e.bytes -= b.len();
-                if e.by_task.get(&t) == Some(&oldest) {
-                    e.by_task.remove(&t);
+            if let Some(h) = e.by_id.remove(&oldest) {
+                e.bytes -= h.bytes.len();
+                if e.by_task.get(&h.task) == Some(&oldest) {
+                    e.by_task.remove(&h.task);
                 }
             }
         }
         let Entries { order, by_id, .. } = &mut *e;
         order.retain(|i| by_id.contains_key(i));
-        id
+        (id, digest)
     }
 
     fn get(&self, id: &Uuid) -> Option<Arc<Vec<u8>>> {
-        self.lock().by_id.get(id).map(|(_, b)| Arc::clone(b))
+        self.lock().by_id.get(id).map(|h| Arc::clone(&h.bytes))
     }
 
     fn fetched(&self) -> std::sync::MutexGuard<'_, Fetched> {
@@ -397,12 +438,11 @@ pub(crate) async fn detach(store: &Arc<BlobStore>, model: &mut MLModelImpl) -> R
     }
     let endpoints = store.endpoints().await?;
     let bytes = std::mem::take(&mut model.raw_model);
-    let digest =
-        (bytes.len() <= store.config.digest_max).then(|| blake3::hash(&bytes).to_hex().to_string());
+    let (id, digest) = store.insert(model.task_id, bytes);
     let descriptor = Descriptor {
-        id: store.insert(model.task_id, bytes),
+        id,
         endpoints,
-        digest,
+        digest: digest.map(|d| d.to_hex().to_string()),
         ..placeholder
     };
     if let Some(extra) = splice(&model.extra_data, &descriptor) {
@@ -522,14 +562,14 @@ mod tests {
             ..BlobConfig::default()
         });
         let t1 = TaskIdImpl::new(1, 1);
-        let a = store.insert(t1, vec![0; 100]);
-        let b = store.insert(t1, vec![1; 100]);
+        let (a, _) = store.insert(t1, vec![0; 100]);
+        let (b, _) = store.insert(t1, vec![1; 100]);
         assert!(
             store.get(&a).is_none(),
             "replaced by the newer payload of the same task"
         );
-        let c = store.insert(TaskIdImpl::new(2, 1), vec![2; 100]);
-        let d = store.insert(TaskIdImpl::new(3, 1), vec![3; 100]);
+        let (c, _) = store.insert(TaskIdImpl::new(2, 1), vec![2; 100]);
+        let (d, _) = store.insert(TaskIdImpl::new(3, 1), vec![3; 100]);
         assert!(
             store.get(&b).is_none(),
             "oldest evicted over the byte limit"
@@ -547,45 +587,63 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_payload_held_by_digest_is_put_back_without_a_fetch() {
-        let writer = BlobStore::new(BlobConfig::default());
-        let reader = BlobStore::new(BlobConfig::default());
-        let original = big_model(1, 0);
-        let mut first = original.clone();
-        detach(&writer, &mut first).await.expect("detach");
-        assert!(first.raw_model.is_empty());
-        attach(&reader, &mut first).await.expect("fetched");
-        assert_eq!(first, original);
-        // The same graph for the next task, from a writer that no longer serves it.
-        let mut second = big_model(2, 0);
-        detach(&writer, &mut second).await.expect("detach");
-        writer.lock().by_id.clear();
-        attach(&reader, &mut second).await.expect("reused");
-        assert_eq!(second, big_model(2, 0));
-        // Another graph is not in the reader's hands: it must be fetched, and is gone.
-        let mut third = big_model(3, 9);
-        detach(&writer, &mut third).await.expect("detach");
-        writer.lock().by_id.clear();
-        let err = attach(&reader, &mut third).await.expect_err("not held");
-        assert!(err.contains("no longer held"), "{err}");
+    fn digest_of(model: &MLModelImpl) -> Option<String> {
+        unsplice(&model.extra_data)
+            .expect("found")
+            .expect("parsed")
+            .0
+            .digest
     }
 
     #[tokio::test]
-    async fn a_payload_above_the_digest_limit_carries_no_digest_and_is_fetched() {
-        let config = BlobConfig {
-            digest_max: 50_000,
-            ..BlobConfig::default()
-        };
-        let writer = BlobStore::new(config.clone());
-        let reader = BlobStore::new(config);
-        let mut model = big_model(1, 0);
-        detach(&writer, &mut model).await.expect("detach");
-        let (d, _) = unsplice(&model.extra_data).expect("found").expect("ok");
-        assert_eq!(d.digest, None);
-        attach(&reader, &mut model).await.expect("fetched");
-        assert_eq!(model, big_model(1, 0));
-        assert!(reader.fetched().by_digest.is_empty(), "nothing to reuse by");
+    async fn a_repeated_payload_is_put_back_from_the_readers_copy_without_a_fetch() {
+        let writer = BlobStore::new(BlobConfig::default());
+        let reader = BlobStore::new(BlobConfig::default());
+        // Sent once: no digest, fetched, nothing kept.
+        let mut first = big_model(1, 0);
+        detach(&writer, &mut first).await.expect("detach");
+        assert!(first.raw_model.is_empty());
+        assert_eq!(digest_of(&first), None, "a payload sent once has no digest");
+        attach(&reader, &mut first).await.expect("fetched");
+        assert_eq!(first, big_model(1, 0));
+        assert!(reader.fetched().by_digest.is_empty());
+        // Sent again: a digest, fetched once more, and kept.
+        let mut second = big_model(2, 0);
+        detach(&writer, &mut second).await.expect("detach");
+        let digest = digest_of(&second).expect("a repeat has a digest");
+        assert_eq!(
+            digest,
+            blake3::hash(&big_model(2, 0).raw_model).to_hex().as_str()
+        );
+        attach(&reader, &mut second).await.expect("fetched");
+        assert_eq!(second, big_model(2, 0));
+        // A third time, from a writer that no longer serves it: the reader's copy.
+        let mut third = big_model(3, 0);
+        detach(&writer, &mut third).await.expect("detach");
+        writer.lock().by_id.clear();
+        attach(&reader, &mut third).await.expect("reused");
+        assert_eq!(third, big_model(3, 0));
+        // Other bytes are not in the reader's hands: fetched, and gone from the writer.
+        let mut other = big_model(4, 9);
+        detach(&writer, &mut other).await.expect("detach");
+        writer.lock().by_id.clear();
+        let err = attach(&reader, &mut other).await.expect_err("not held");
+        assert!(err.contains("no longer held"), "{err}");
+    }
+
+    #[test]
+    fn repeats_share_one_copy_and_differing_bytes_get_no_digest() {
+        let store = BlobStore::new(BlobConfig::default());
+        let t = |p| TaskIdImpl::new(p, 1);
+        let (a, none) = store.insert(t(1), vec![5; 1000]);
+        assert_eq!(none, None);
+        let mut almost = vec![5; 1000];
+        almost[999] = 6;
+        assert_eq!(store.insert(t(2), almost).1, None, "one byte differs");
+        let (b, some) = store.insert(t(3), vec![5; 1000]);
+        assert_eq!(some, Some(blake3::hash(&[5; 1000])));
+        let (x, y) = (store.get(&a).expect("a"), store.get(&b).expect("b"));
+        assert!(Arc::ptr_eq(&x, &y), "the repeat shares the earlier copy");
     }
 
     #[test]
