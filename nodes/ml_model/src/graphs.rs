@@ -304,10 +304,8 @@ mod tests {
     // A generated graph is read once, and again when the file is regenerated.
     #[test]
     fn a_generated_graph_is_reread_when_its_file_changes() {
-        let dir = std::env::temp_dir().join(format!(
-            "sustainml-graphs-reread-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("sustainml-graphs-reread-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         std::fs::write(
             dir.join("index.json"),
@@ -326,7 +324,10 @@ mod tests {
         assert_eq!(changed.bytes, vec![2u8; 200]);
         std::fs::remove_file(&file).expect("remove");
         let gone = graphs.find("m").expect("listed");
-        assert!(gone.is_err(), "a removed file is an error, not the old bytes");
+        assert!(
+            gone.is_err(),
+            "a removed file is an error, not the old bytes"
+        );
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }
