@@ -183,11 +183,7 @@ impl BlobStore {
             .iter()
             .rev()
             .take(REPEAT_LOOKBACK)
-            .find(|i| {
-                e.by_id
-                    .get(*i)
-                    .is_some_and(|h| h.bytes.len() == bytes.len() && *h.bytes == bytes)
-            })
+            .find(|i| e.by_id.get(*i).is_some_and(|h| *h.bytes == bytes))
             .copied();
         let held = match repeat.and_then(|r| e.by_id.get_mut(&r)) {
             Some(earlier) => {
@@ -492,16 +488,17 @@ pub(crate) async fn attach(store: &BlobStore, model: &mut MLModelImpl) -> Result
                 store.config.fetch_timeout
             )
         })??;
-    if let Some(digest) = digest {
-        let held = Arc::new(bytes);
-        store
-            .fetched()
-            .keep(digest, Arc::clone(&held), store.config.reuse_bytes);
-        model.raw_model = Arc::try_unwrap(held).unwrap_or_else(|a| a.as_ref().clone());
-        model.extra_data = original;
-        return Ok(());
-    }
-    model.raw_model = bytes;
+    model.raw_model = match digest {
+        // A repeated payload: kept for the next repeat, and a copy for this sample.
+        Some(digest) => {
+            let held = Arc::new(bytes);
+            store
+                .fetched()
+                .keep(digest, Arc::clone(&held), store.config.reuse_bytes);
+            Arc::try_unwrap(held).unwrap_or_else(|a| a.as_ref().clone())
+        }
+        None => bytes,
+    };
     model.extra_data = original;
     Ok(())
 }
@@ -644,6 +641,24 @@ mod tests {
         assert_eq!(some, Some(blake3::hash(&[5; 1000])));
         let (x, y) = (store.get(&a).expect("a"), store.get(&b).expect("b"));
         assert!(Arc::ptr_eq(&x, &y), "the repeat shares the earlier copy");
+    }
+
+    #[tokio::test]
+    async fn a_descriptor_with_a_malformed_digest_is_an_error_naming_it() {
+        let reader = BlobStore::new(BlobConfig::default());
+        let d = Descriptor {
+            digest: Some("not hex".into()),
+            ..descriptor()
+        };
+        let mut model = MLModelImpl {
+            extra_data: splice(b"{}", &d).expect("splice"),
+            ..Default::default()
+        };
+        let err = attach(&reader, &mut model).await.expect_err("malformed");
+        assert!(
+            err.contains("bad digest") && err.contains(DESCRIPTOR_KEY),
+            "{err}"
+        );
     }
 
     #[test]

@@ -108,14 +108,13 @@ pub struct Graphs {
     files: Arc<Mutex<HashMap<PathBuf, Held>>>,
 }
 
-/// A generated graph's bytes as read, and the file's size and time when they were:
-/// the file is read again only when either changed (it is regenerated), not for every
+/// A generated graph's bytes as read, and the file's time when they were: the file
+/// is read again only when its size or time changed (it is regenerated), not for every
 /// task, which cost ML_MODEL about a quarter of its CPU time per task.
 #[derive(Debug)]
 struct Held {
-    len: u64,
     modified: Option<SystemTime>,
-    bytes: Arc<Vec<u8>>,
+    bytes: Vec<u8>,
 }
 
 /// The model cache directory, from the environment.
@@ -213,19 +212,22 @@ impl Graphs {
         let modified = meta.modified().ok();
         let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(held) = files.get(path) {
-            if held.len == meta.len() && held.modified == modified && modified.is_some() {
-                return Ok(held.bytes.as_ref().clone());
+            if held.bytes.len() as u64 == meta.len()
+                && held.modified == modified
+                && modified.is_some()
+            {
+                return Ok(held.bytes.clone());
             }
         }
         let bytes = std::fs::read(path)?;
-        let held = Held {
-            len: bytes.len() as u64,
-            modified,
-            bytes: Arc::new(bytes),
-        };
-        let out = held.bytes.as_ref().clone();
-        files.insert(path.to_owned(), held);
-        Ok(out)
+        files.insert(
+            path.to_owned(),
+            Held {
+                modified,
+                bytes: bytes.clone(),
+            },
+        );
+        Ok(bytes)
     }
 
     /// The graph of catalogue model `model`, zoo first; `None` when there is none.
